@@ -1,0 +1,1 @@
+"""Loom's engine: graphs, compiler, devices, training and export, free of Qt."""

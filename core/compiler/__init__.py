@@ -1,0 +1,1 @@
+"""Turns graphs into fast step functions: autodiff, rewrites, fusion, scheduling, code generation."""

@@ -1,0 +1,172 @@
+"""Loom's file format: versioned JSON for the graph, a companion .npz for its weights.
+
+Reading is strict and safe: `json` and `np.load(allow_pickle=False)` only, every field
+checked; a bad file raises one GraphFileError naming the file and the JSON path, and
+nothing is half-loaded. Saves are atomic (write a temporary file, then rename).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+from .errors import GraphError, GraphFileError
+from .graph import Graph
+
+FORMAT = "loom-graph"
+VERSION = 1
+MAX_BYTES = 64 * 1024 * 1024
+PathLike = Union[str, os.PathLike]
+
+# One step per older version: UPGRADES[v] turns a version-v document into version v + 1.
+UPGRADES: dict[int, Callable[[dict], dict]] = {}
+
+
+def weights_path(path: PathLike) -> Path:
+    """The weights file that goes with a graph file: model.json -> model.npz."""
+    return Path(path).with_suffix(".npz")
+
+
+def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> None:
+    """Write the graph (and its weights, when given) atomically."""
+    document = {"format": FORMAT, "version": VERSION, **graph.to_dict()}
+    text = json.dumps(document, indent=1, allow_nan=False)
+    if weights:
+        _atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
+    _atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+
+
+def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
+    """Read a graph file and its companion weights (if present).
+
+    Raises GraphFileError naming the file and the place in it for anything malformed,
+    truncated, of an unknown version, or hostile.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise GraphFileError(f"the file is {size // 2**20} MiB; graph files are at most 64 MiB", file=str(path))
+        raw = path.read_bytes()
+    except OSError as e:
+        raise GraphFileError(f"cannot read the file: {e.strerror}", file=str(path)) from None
+    graph = graph_from_text(raw, source=str(path))
+    weights = load_weights(weights_path(path), graph) if weights_path(path).exists() else {}
+    return graph, weights
+
+
+def graph_from_text(raw: Union[str, bytes], source: str = "<text>") -> Graph:
+    """Parse a graph document (a file's content, or the clipboard's)."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise GraphFileError(f"not valid JSON ({e})", file=source) from None
+    except RecursionError:
+        raise GraphFileError("the JSON is nested too deeply", file=source) from None
+    return graph_from_dict(document, source)
+
+
+def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
+    """Build a Graph from a parsed document, upgrading older versions first."""
+    document = _upgraded(_expect(document, dict, "$", source), source)
+    graph = Graph()
+    graph.meta = _expect(document.get("meta", {}), dict, "$.meta", source)
+    graph.training = _expect(document.get("training", {}), dict, "$.training", source)
+    nodes = _expect(document.get("nodes"), list, "$.nodes", source)
+    for i, entry in enumerate(nodes):
+        where = f"$.nodes[{i}]"
+        entry = _expect(entry, dict, where, source)
+        node_id = _expect(entry.get("id"), str, where + ".id", source)
+        op = _expect(entry.get("op"), str, where + ".op", source)
+        attrs = _expect(entry.get("attrs", {}), dict, where + ".attrs", source)
+        ui = _expect(entry.get("ui", {}), dict, where + ".ui", source)
+        role = entry.get("role")
+        if role is not None:
+            _expect(role, str, where + ".role", source)
+        try:
+            graph.add_node(op, attrs, node_id=node_id, ui=ui, role=role)
+        except GraphError as e:
+            raise GraphFileError(f"{where}: {e}", file=source) from None
+    edges = _expect(document.get("edges", []), list, "$.edges", source)
+    for i, entry in enumerate(edges):
+        where = f"$.edges[{i}]"
+        entry = _expect(entry, dict, where, source)
+        fields = [_expect(entry.get(k), str, f"{where}.{k}", source)
+                  for k in ("src", "src_port", "dst", "dst_port")]
+        try:
+            graph.connect(*fields, typed=False)
+        except GraphError as e:
+            raise GraphFileError(f"{where}: {e}", file=source) from None
+    return graph
+
+
+def load_weights(path: PathLike, graph: Optional[Graph] = None) -> dict[str, np.ndarray]:
+    """Read a weights .npz (never pickles); with a graph, check keys and shapes against it."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            weights = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise GraphFileError("the weights file does not exist", file=str(path)) from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise GraphFileError(f"not a readable weights file ({e})", file=str(path)) from None
+    for key, array in weights.items():
+        if array.dtype.kind not in "fiu":
+            raise GraphFileError(f"array '{key}' holds {array.dtype}, not numbers", file=str(path))
+    if graph is not None:
+        _check_weights(weights, graph, str(path))
+    return weights
+
+
+def _check_weights(weights: dict, graph: Graph, source: str) -> None:
+    decls = graph.analysis().params
+    for key, array in weights.items():
+        if key not in decls:
+            raise GraphFileError(f"array '{key}' matches no parameter of the graph", file=source)
+        want = tuple(decls[key][2].shape)
+        if array.shape != want:
+            raise GraphFileError(f"array '{key}' has shape {array.shape}, the graph needs {want}", file=source)
+
+
+def _upgraded(document: dict, source: str) -> dict:
+    if document.get("format") != FORMAT:
+        raise GraphFileError(f"not a Loom graph (\"format\" should be \"{FORMAT}\")", file=source)
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise GraphFileError(f"\"version\" must be a positive integer, got {version!r}", file=source)
+    if version > VERSION:
+        raise GraphFileError(f"the file is version {version}; this Loom reads up to version {VERSION}",
+                             file=source)
+    while version < VERSION:
+        document = UPGRADES[version](document)
+        version += 1
+    return document
+
+
+def _expect(value: Any, kind: type, where: str, source: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
+        name = {dict: "an object", list: "a list", str: "a string"}.get(kind, kind.__name__)
+        raise GraphFileError(f"{where} should be {name}, got {type(value).__name__}", file=source)
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
+    """Write through a temporary file in the same folder, then rename over the target."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
