@@ -121,15 +121,15 @@ register(OpSpec(
 
 # ---- Embedding
 
-def _embedding_type(types, num_embeddings, dim):
+def _embedding_type(types, dim, dtype):
     (ids,) = types
     if ids.dtype != "int64":
         raise ShapeError(f"Embedding needs int64 ids, got {ids.dtype}", port="ids")
-    return [TensorType("float32", ids.shape + (dim,))]
+    return [TensorType(dtype, ids.shape + (dim,))]
 
 
 def _embedding_params(attrs, types):
-    return {"table": ParamDecl((attrs["num_embeddings"], attrs["dim"]), "float32", "normal", 0.1)}
+    return {"table": ParamDecl((attrs["num_embeddings"], attrs["dim"]), attrs["dtype"], "normal", 0.1)}
 
 
 register(OpSpec(
@@ -137,7 +137,8 @@ register(OpSpec(
     (Port("ids", differentiable=False),), _embedding_type,
     lambda ids, ctx: get_op("Gather").forward(ctx.param("table"), ids),
     attrs=(Attr("num_embeddings", "int", 10, "how many ids", minimum=1, maximum=1 << 22),
-           Attr("dim", "int", 8, "length of each row", minimum=1, maximum=1 << 16)),
+           Attr("dim", "int", 8, "length of each row", minimum=1, maximum=1 << 16),
+           Attr("dtype", "choice", "float32", "element type of the table", choices=("float32", "float64"))),
     params=_embedding_params,
     expand=lambda builder, ids, node_id, **attrs: [apply(
         "Gather", param_var(builder, node_id, "table", _embedding_params(attrs, [])["table"]), ids)]))

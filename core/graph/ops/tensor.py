@@ -53,10 +53,10 @@ def _matmul_grad(g, a, b, y, transpose_a, transpose_b):
         return g * b, g * a
     if a.ndim == 1:
         column = apply("Reshape", a, shape=[a.shape[0], 1])
-        return mm(g, b, tb=True), mm(column, apply("Reshape", g, shape=[1, g.shape[0]]))
+        return mm(b, g), mm(column, apply("Reshape", g, shape=[1, g.shape[0]]))
     if b.ndim == 1:
         column = apply("Reshape", g, shape=[g.shape[0], 1])
-        return mm(column, apply("Reshape", b, shape=[1, b.shape[0]])), mm(a, g, ta=True)
+        return mm(column, apply("Reshape", b, shape=[1, b.shape[0]])), mm(g, a)
     if not transpose_a and not transpose_b:
         return mm(g, b, tb=True), mm(a, g, ta=True)
     if not transpose_a:
@@ -94,7 +94,7 @@ register(OpSpec(
     "Transpose", "Tensor", "Permute the axes of x (empty axes: reverse them).", X,
     _transpose_type, lambda x, axes: np.transpose(x, None if axes is None else _transpose_axes(axes, x.ndim)),
     attrs=(Attr("axes", "axes", None, "the new order of the axes"),),
-    grad=lambda g, x, y, axes: (apply("Transpose", g, axes=list(np.argsort(_transpose_axes(axes, x.ndim)))),)))
+    grad=lambda g, x, y, axes: (apply("Transpose", g, axes=[int(a) for a in np.argsort(_transpose_axes(axes, x.ndim))]),)))
 
 
 def _reshape_target(source, target):

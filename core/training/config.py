@@ -1,0 +1,220 @@
+"""The training configuration stored in a graph file: its schema, defaults and validation.
+
+`read_config(graph)` checks `graph.training` against the graph and returns a `TrainConfig`;
+every problem is a `ConfigError` whose message starts with the key that is wrong.
+docs/training.md documents the schema.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from core.graph import Graph, LoomError
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine")
+
+# Per optimizer: its hyper-parameters and their defaults (PyTorch's, where it has one).
+OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 0.01, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0},
+    "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "rmsprop": {"lr": 0.01, "rho": 0.99, "eps": 1e-8, "weight_decay": 0.0},
+}
+SCHEDULE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "constant": {},
+    "step": {"every": 10, "gamma": 0.1},
+    "cosine": {"min_lr": 0.0},
+}
+TOP_LEVEL = ("dataset", "features", "labels", "loss", "metrics", "optimizer", "schedule",
+             "batch_size", "epochs", "seed", "shuffle")
+
+
+class ConfigError(LoomError):
+    """A training configuration that cannot be used; the message names the key (and node)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A checked training configuration with every default filled in."""
+
+    dataset: dict
+    features: str
+    labels: Optional[str]
+    loss: str
+    metrics: tuple[str, ...]
+    optimizer: dict = field(default_factory=dict)
+    schedule: dict = field(default_factory=dict)
+    batch_size: int = 32
+    epochs: int = 10
+    seed: int = 0
+    shuffle: bool = True
+
+    def to_dict(self) -> dict:
+        """The configuration as the JSON the graph file stores."""
+        return {"dataset": dict(self.dataset), "features": self.features, "labels": self.labels,
+                "loss": self.loss, "metrics": list(self.metrics), "optimizer": dict(self.optimizer),
+                "schedule": dict(self.schedule), "batch_size": self.batch_size, "epochs": self.epochs,
+                "seed": self.seed, "shuffle": self.shuffle}
+
+
+def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
+    """Check a training configuration (default: `graph.training`) against `graph`.
+
+    Parameters
+    ----------
+    graph: the user's graph (layers not yet expanded).
+    config: the configuration dict; None reads `graph.training`.
+
+    Returns
+    -------
+    TrainConfig with defaults filled in.
+
+    Raises
+    ------
+    ConfigError naming the key, and the node where one is involved.
+    """
+    config = graph.training if config is None else config
+    if not isinstance(config, dict) or not config:
+        raise ConfigError("training: the graph has no training configuration (see docs/training.md)")
+    unknown = [k for k in config if k not in TOP_LEVEL]
+    if unknown:
+        raise ConfigError(f"training.{unknown[0]}: unknown key (known: {', '.join(TOP_LEVEL)})")
+    dataset = config.get("dataset")
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
+        raise ConfigError("training.dataset: must be an object with a \"name\", e.g. {\"name\": \"xor\"}")
+    types = graph.types()
+    features = _input_node(graph, config, "features", required=True)
+    labels = _input_node(graph, config, "labels", required=False)
+    loss = _node(graph, config.get("loss"), "loss")
+    loss_type = types.get((loss, "y"))
+    if loss_type is None or loss_type.shape != () or not loss_type.is_float:
+        raise ConfigError(f"training.loss: node '{loss}' must give a float scalar, it gives {loss_type}",
+                          node=loss)
+    metrics = config.get("metrics", [])
+    if not isinstance(metrics, list):
+        raise ConfigError("training.metrics: must be a list of node ids")
+    for i, metric in enumerate(metrics):
+        _node(graph, metric, f"metrics[{i}]")
+        metric_type = types.get((metric, "y"))
+        if metric_type is None or metric_type.shape != ():
+            raise ConfigError(f"training.metrics[{i}]: node '{metric}' must give a scalar, it gives {metric_type}",
+                              node=metric)
+    return TrainConfig(
+        dataset=dict(dataset), features=features, labels=labels, loss=loss, metrics=tuple(metrics),
+        optimizer=_optimizer(config.get("optimizer", {"name": "sgd"})),
+        schedule=_schedule(config.get("schedule", {"name": "constant"})),
+        batch_size=_integer(config, "batch_size", 32, 1),
+        epochs=_integer(config, "epochs", 10, 1),
+        seed=_integer(config, "seed", 0, 0),
+        shuffle=_boolean(config, "shuffle", True, "training.shuffle"))
+
+
+def _node(graph: Graph, node: Any, key: str) -> str:
+    if not isinstance(node, str) or not node:
+        raise ConfigError(f"training.{key}: must name a node of the graph, got {node!r}")
+    if node not in graph:
+        raise ConfigError(f"training.{key}: the graph has no node '{node}'", node=node)
+    return node
+
+
+def _input_node(graph: Graph, config: dict, key: str, required: bool) -> Optional[str]:
+    if config.get(key) is None and not required:
+        return None
+    node = _node(graph, config.get(key), key)
+    if graph.op_name(node) != "Input":
+        raise ConfigError(f"training.{key}: node '{node}' is a {graph.op_name(node)}, not an Input", node=node)
+    shape = graph.attrs(node)["shape"]
+    if not shape or shape[0] != "N":
+        raise ConfigError(f"training.{key}: Input '{node}' must have the batch size N as its first "
+                          f"dimension, its shape is {list(shape)}", node=node)
+    return node
+
+
+def _integer(config: dict, key: str, default: int, minimum: int, where: str = "") -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where or 'training.' + key}: must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _boolean(config: dict, key: str, default: bool, where: str) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, got {value!r}")
+    return value
+
+
+def _number(config: dict, key: str, default: float, where: str, low: float, high: float = math.inf,
+            open_low: bool = False, open_high: bool = False) -> float:
+    value = config.get(key, default)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if open_low else value >= low) and (value < high if open_high else value <= high)
+    if not ok:
+        bounds = f"{'(' if open_low else '['}{low}, {high}{')' if open_high or high == math.inf else ']'}"
+        raise ConfigError(f"{where}: must be a number in {bounds}, got {value!r}")
+    return float(value)
+
+
+def _optimizer(config: Any) -> dict:
+    if not isinstance(config, dict) or config.get("name", "sgd") not in OPTIMIZERS:
+        name = config.get("name") if isinstance(config, dict) else config
+        raise ConfigError(f"training.optimizer.name: must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    name = config.get("name", "sgd")
+    defaults = OPTIMIZER_DEFAULTS[name]
+    unknown = [k for k in config if k != "name" and k not in defaults]
+    if unknown:
+        raise ConfigError(f"training.optimizer.{unknown[0]}: not an option of {name} "
+                          f"(options: {', '.join(defaults)})")
+    out: dict[str, Any] = {"name": name}
+    for key, default in defaults.items():
+        where = f"training.optimizer.{key}"
+        if isinstance(default, bool):
+            out[key] = _boolean(config, key, default, where)
+        elif key == "lr":
+            out[key] = _number(config, key, default, where, 0.0, open_low=True)
+        elif key == "eps":
+            out[key] = _number(config, key, default, where, 0.0, 1.0, open_low=True)
+        elif key == "weight_decay":
+            out[key] = _number(config, key, default, where, 0.0)
+        else:
+            out[key] = _number(config, key, default, where, 0.0, 1.0, open_high=True)
+    if out.get("nesterov") and out["momentum"] == 0:
+        raise ConfigError("training.optimizer.nesterov: Nesterov needs a momentum > 0")
+    return out
+
+
+def _schedule(config: Any) -> dict:
+    if not isinstance(config, dict) or config.get("name", "constant") not in SCHEDULES:
+        name = config.get("name") if isinstance(config, dict) else config
+        raise ConfigError(f"training.schedule.name: must be one of {', '.join(SCHEDULES)}, got {name!r}")
+    name = config.get("name", "constant")
+    defaults = SCHEDULE_DEFAULTS[name]
+    unknown = [k for k in config if k != "name" and k not in defaults]
+    if unknown:
+        raise ConfigError(f"training.schedule.{unknown[0]}: not an option of the {name} schedule"
+                          + (f" (options: {', '.join(defaults)})" if defaults else ""))
+    out: dict[str, Any] = {"name": name}
+    if name == "step":
+        out["every"] = _integer(config, "every", defaults["every"], 1, "training.schedule.every")
+        out["gamma"] = _number(config, "gamma", defaults["gamma"], "training.schedule.gamma", 0.0, 1.0,
+                               open_low=True)
+    elif name == "cosine":
+        out["min_lr"] = _number(config, "min_lr", defaults["min_lr"], "training.schedule.min_lr", 0.0)
+    return out
+
+
+def learning_rate(config: TrainConfig, step: int, steps_per_epoch: int, total_steps: int) -> float:
+    """The learning rate for global step `step` (0-based) under the configured schedule.
+
+    step: lr * gamma ** (epoch // every); cosine: min_lr + (lr - min_lr) * (1 + cos(pi * step / total)) / 2.
+    """
+    lr = config.optimizer["lr"]
+    schedule = config.schedule
+    if schedule["name"] == "step":
+        return lr * schedule["gamma"] ** ((step // steps_per_epoch) // schedule["every"])
+    if schedule["name"] == "cosine":
+        low = schedule["min_lr"]
+        return low + (lr - low) * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
+    return lr

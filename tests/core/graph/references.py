@@ -1,0 +1,114 @@
+"""Independent reference implementations for the op table: plain loops and the math module.
+
+Written without the ops' own code, so a wrong forward or a wrong shape rule shows up here.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _scalar(fn):
+    return lambda *xs, **attrs: np.vectorize(lambda *v: fn(*v, **attrs), otypes=[float])(*xs)
+
+
+def _sigmoid(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def conv(x, w, stride=1, padding=0):
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
+    xp[:, :, padding:padding + h, padding:padding + wd] = x
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, f, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            for k in range(f):
+                out[:, k, i, j] = (patch * w[k]).sum(axis=(1, 2, 3))
+    return out
+
+
+def maxpool(x, size=2, stride=0):
+    stride = stride or size
+    n, c, h, w = x.shape
+    ho, wo = (h - size) // stride + 1, (w - size) // stride + 1
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size].max(axis=(2, 3))
+    return out
+
+
+ACTIVATIONS = {"none": lambda v: v, "relu": _scalar(lambda v: max(v, 0.0)), "tanh": _scalar(math.tanh),
+               "sigmoid": _scalar(_sigmoid), "leaky_relu": _scalar(lambda v: v if v > 0 else 0.01 * v),
+               "elu": _scalar(lambda v: v if v > 0 else math.exp(v) - 1),
+               "softplus": _scalar(lambda v: math.log1p(math.exp(-abs(v))) + max(v, 0.0)),
+               "softmax": _softmax}
+
+
+def _dense(x, W, b=None, activation="tanh", **_):
+    return ACTIVATIONS[activation](x @ W + (0 if b is None else b))
+
+
+def _conv2d(x, W, b=None, stride=1, padding=1, activation="relu", **_):
+    y = conv(x, W, stride, padding)
+    return ACTIVATIONS[activation](y if b is None else y + b[None, :, None, None])
+
+
+def _xent(logits, labels):
+    logp = np.array([[math.log(p) for p in row] for row in _softmax(logits)])
+    return -np.mean([logp[i, k] for i, k in enumerate(labels)])
+
+
+def _accuracy(scores, labels):
+    if scores.ndim == 2 and scores.shape[1] != 1:
+        return np.mean([int(np.argmax(s)) == int(k) for s, k in zip(scores, labels)])
+    return np.mean((scores.ravel() > 0) == (labels.ravel() > 0.5))
+
+
+REFERENCES = {
+    "Add": lambda a, b: a + b, "Sub": lambda a, b: a - b, "Mul": lambda a, b: a * b,
+    "Div": lambda a, b: a / b, "Neg": lambda x: -x, "Pow": _scalar(math.pow),
+    "Square": _scalar(lambda v: v * v), "Abs": _scalar(abs), "Exp": _scalar(math.exp),
+    "Log": _scalar(math.log), "Sqrt": _scalar(math.sqrt), "Tanh": _scalar(math.tanh),
+    "Sigmoid": _scalar(_sigmoid), "ReLU": ACTIVATIONS["relu"],
+    "LeakyReLU": _scalar(lambda v, alpha: v if v > 0 else alpha * v),
+    "ELU": _scalar(lambda v, alpha: v if v > 0 else alpha * (math.exp(v) - 1)),
+    "Softplus": ACTIVATIONS["softplus"], "Maximum": _scalar(max), "Minimum": _scalar(min),
+    "Clip": _scalar(lambda v, lo, hi: min(max(v, lo), hi)), "Log1p": _scalar(math.log1p),
+    "Expm1": _scalar(math.expm1), "Where": lambda c, a, b: np.where(c != 0, a, b),
+    "MatMul": lambda a, b, transpose_a=False, transpose_b=False: np.matmul(
+        np.swapaxes(a, -1, -2) if transpose_a else a, np.swapaxes(b, -1, -2) if transpose_b else b),
+    "Transpose": lambda x, axes=None: np.transpose(x, axes),
+    "Flatten": lambda x: x.reshape(len(x), -1),
+    "Sum": lambda x, axes=None, keepdims=False: np.sum(x, axis=None if axes is None else tuple(np.atleast_1d(axes)), keepdims=keepdims),
+    "Mean": lambda x, axes=None, keepdims=False: np.mean(x, axis=None if axes is None else tuple(np.atleast_1d(axes)), keepdims=keepdims),
+    "Max": lambda x, axes=None, keepdims=False: np.max(x, axis=None if axes is None else tuple(np.atleast_1d(axes)), keepdims=keepdims),
+    "Softmax": lambda x, axis=-1: _softmax(x, axis),
+    "LogSoftmax": lambda x, axis=-1: np.log(_softmax(x, axis)),
+    "Conv": lambda x, w, stride=1, padding=0: conv(x, w, stride, padding),
+    "MaxPool2D": lambda x, size=2, stride=0: maxpool(x, size, stride),
+    "SoftmaxCrossEntropy": _xent,
+    "BinaryCrossEntropy": lambda z, t: np.mean([-(ti * math.log(_sigmoid(zi)) + (1 - ti) * math.log(1 - _sigmoid(zi)))
+                                                for zi, ti in zip(z.ravel(), t.ravel())]),
+    "MSE": lambda p, t: np.mean((p - t) ** 2), "Accuracy": _accuracy,
+    "Greater": lambda a, b: (a > b) * 1.0, "GreaterEqual": lambda a, b: (a >= b) * 1.0,
+    "Equal": lambda a, b: (a == b) * 1.0, "Sign": np.sign,
+    "InRange": lambda x, lo, hi: ((x >= lo) & (x <= hi)) * 1.0,
+}
+
+# Layers: reference(x, **params, **attrs) with params named as the layer owns them.
+LAYER_REFERENCES = {
+    "Dense": _dense, "Conv2D": _conv2d,
+    "Embedding": lambda ids, table, **_: np.array([[table[i] for i in row] for row in ids]),
+    "Dropout": lambda x, **_: x,
+}

@@ -1,0 +1,136 @@
+"""Every op, checked with no per-op code: forward against an independent reference, symbolic
+gradient against central finite differences (float64, relative error < 1e-6), and the shape
+rule against the shape the executor really produces, for several batch sizes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.compiler.autodiff import differentiate
+from core.graph import Graph, all_ops, evaluate, get_op, init_params
+from core.graph.builder import Builder, apply
+from core.graph.types import bind
+
+from op_cases import CASES, FORWARD_ONLY, NOT_DIFFERENTIABLE, Case
+from references import LAYER_REFERENCES, REFERENCES
+
+
+def build(case: Case, dtype: str = "float64", batch: bool = False) -> Graph:
+    """Inputs in_<port> feeding one node `op`."""
+    graph = Graph()
+    for port, shape in case.inputs.items():
+        dims = ["N", *shape[1:]] if batch else list(shape)
+        graph.add_node("Input", {"shape": dims, "dtype": "int64" if port in case.ints else dtype},
+                       node_id=f"in_{port}")
+    graph.add_node(case.op, case.attrs, node_id="op")
+    for port in case.inputs:
+        graph.connect(f"in_{port}", "y", "op", port)
+    return graph
+
+
+def feeds_for(case: Case, rng: np.random.Generator, batch_size: int | None = None) -> dict:
+    feeds = {}
+    for port, shape in case.inputs.items():
+        shape = (batch_size, *shape[1:]) if batch_size else shape
+        if port in case.ints:
+            feeds[f"in_{port}"] = rng.integers(0, case.ints[port], shape)
+        elif port in case.binary:
+            feeds[f"in_{port}"] = rng.integers(0, 2, shape).astype(float)
+        else:
+            lo, hi = case.domain.get(port, (-2.0, 2.0))
+            feeds[f"in_{port}"] = rng.uniform(lo, hi, shape)
+    return feeds
+
+
+def with_cost(graph: Graph) -> None:
+    """cost = sum(op^2 / 2 + op / 3): each output element weighs by its own value."""
+    y = Builder(graph).var("op")
+    apply("Sum", apply("Square", y) * 0.5 + y / 3, name="cost")
+
+
+def test_every_op_is_covered():
+    differentiable = {c.op for c in CASES}
+    forward_only = {c.op for c in FORWARD_ONLY}
+    for spec in all_ops():
+        if spec.differentiable:
+            assert spec.name in differentiable, f"{spec.name} has no gradient case"
+        else:
+            assert spec.name in NOT_DIFFERENTIABLE, f"{spec.name}: differentiable? add a case or a reason"
+            assert spec.name in forward_only or spec.name in ("Input", "Parameter", "Constant")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_gradient_matches_finite_differences(case: Case):
+    rng = np.random.default_rng(0)
+    graph = build(case, batch=case.batch)
+    with_cost(graph)
+    feeds = feeds_for(case, rng)
+    weights = init_params(graph, seed=1)
+    spec = get_op(case.op)
+    wrt_inputs = [f"in_{p.name}" for p in spec.input_ports(graph.attrs("op"))
+                  if p.differentiable and p.name not in case.ints and p.name not in case.binary]
+    expanded, grads = differentiate(graph, "cost", wrt=wrt_inputs + list(weights))
+    assert set(grads.grads) == set(wrt_inputs) | set(weights)
+    mode = {"training": case.training}
+
+    def cost(feeds, weights):
+        return float(evaluate(graph, feeds, weights, ["cost"], rng=np.random.default_rng(7), **mode)["cost"])
+
+    symbolic = evaluate(expanded, feeds, weights, list(grads.grads.values()), rng=np.random.default_rng(7), **mode)
+    for name, ref in grads.grads.items():
+        values = feeds if name in feeds else weights
+        numeric = np.zeros_like(values[name])
+        for index in np.ndindex(values[name].shape):
+            original = values[name][index]
+            values[name][index] = original + 1e-6
+            up = cost(feeds, weights)
+            values[name][index] = original - 1e-6
+            down = cost(feeds, weights)
+            values[name][index] = original
+            numeric[index] = (up - down) / 2e-6
+        analytic = symbolic[ref]
+        assert analytic.shape == numeric.shape, name
+        error = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(numeric), 1e-3)
+        assert error < 1e-6, f"d cost / d {name}: relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("case", CASES + FORWARD_ONLY, ids=lambda c: c.id)
+def test_inferred_type_matches_executor(case: Case):
+    rng = np.random.default_rng(1)
+    sizes = (1, 3, 5) if case.batch else (None,)
+    graph = build(case, batch=case.batch)
+    assert graph.validate() == []
+    inferred = graph.types()[("op", "y")]
+    weights = init_params(graph, seed=0)
+    for size in sizes:
+        value = evaluate(graph, feeds_for(case, rng, size), weights)["op"]
+        assert value.shape == bind(inferred.shape, {"N": size}), size
+        assert value.dtype == np.dtype(inferred.dtype)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES + FORWARD_ONLY if c.op in REFERENCES | LAYER_REFERENCES],
+                         ids=lambda c: c.id)
+def test_forward_matches_reference(case: Case):
+    rng = np.random.default_rng(2)
+    graph = build(case)
+    feeds = feeds_for(case, rng)
+    weights = init_params(graph, seed=3)
+    got = evaluate(graph, feeds, weights)["op"]
+    args = [feeds[f"in_{p}"] for p in case.inputs]
+    if case.op in LAYER_REFERENCES:
+        attrs = {**get_op(case.op).default_attrs(), **case.attrs}
+        owned = {k[len("op_"):]: v for k, v in weights.items()}
+        expected = LAYER_REFERENCES[case.op](*args, **owned, **attrs)
+    else:
+        expected = REFERENCES[case.op](*args, **case.attrs)
+    tight = got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-10 if tight else 1e-6, atol=1e-12 if tight else 1e-7)
+
+
+def test_dropout_zeroes_a_fraction_while_training_and_keeps_the_mean():
+    graph = build(Case("Dropout", {"x": (200, 50)}, {"rate": 0.4}))
+    x = np.ones((200, 50))
+    y = evaluate(graph, {"in_x": x}, {}, training=True, rng=np.random.default_rng(0))["op"]
+    assert abs((y == 0).mean() - 0.4) < 0.02
+    assert abs(y.mean() - 1.0) < 0.03
+    np.testing.assert_array_equal(evaluate(graph, {"in_x": x}, {})["op"], x)
