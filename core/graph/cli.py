@@ -5,6 +5,7 @@ import argparse
 
 from .errors import GraphFileError
 from .fileformat import load_graph
+from .opdocs import render_ops_markdown
 from .registry import CATEGORIES, INTERNAL, all_ops
 from .types import shape_str
 
@@ -42,7 +43,11 @@ def ops_command(argv: list[str]) -> int:
     """List every op by category, with its ports and a one-line description."""
     parser = argparse.ArgumentParser(prog="loom ops", description=ops_command.__doc__)
     parser.add_argument("--all", action="store_true", help="include internal ops that gradients use")
+    parser.add_argument("--markdown", action="store_true", help="print the reference page docs/ops.md")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(render_ops_markdown(), end="")
+        return 0
     for category in CATEGORIES + ((INTERNAL,) if args.all else ()):
         print(category)
         for spec in all_ops():

@@ -1,0 +1,121 @@
+"""`python main.py train GRAPH.json`: train a graph headless, with a progress bar, a summary and a JSON-lines log."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Optional
+
+from core.graph import GraphFileError, LoomError, load_graph, load_weights
+from core.training.loop import Run, StepMetrics
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+BAR_WIDTH = 24
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py train", description="Train a graph with its saved "
+                                     "training configuration.")
+    parser.add_argument("graph", help="the graph file (.json)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, help="train this many epochs instead of the configured number")
+    length.add_argument("--steps", type=int, help="train this many batches")
+    parser.add_argument("--seed", type=int, help="seed for initialization and shuffling")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                        help="where to run (default: cpu)")
+    parser.add_argument("--init-weights", metavar="W.npz", help="start from these parameter values")
+    parser.add_argument("--save-weights", metavar="W.npz", help="write the trained parameters here")
+    parser.add_argument("--log", metavar="LOG.jsonl", help="write one JSON object per step and per epoch")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def train_command(argv: list[str]) -> int:
+    """Run the `train` sub-command; returns 0 (trained), 1 (training failed) or 2 (unreadable file)."""
+    args = _parser().parse_args(argv)
+    for flag, value in (("--epochs", args.epochs), ("--steps", args.steps)):
+        if value is not None and value < 1:
+            print(f"error: {flag} must be at least 1", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        graph, saved = load_graph(args.graph)
+        weights = load_weights(args.init_weights, graph) if args.init_weights else saved
+    except GraphFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    log: Optional[IO[str]] = None
+    try:
+        run = Run(graph, weights=weights, base_dir=Path(args.graph).resolve().parent, seed=args.seed,
+                  epochs=args.epochs, steps=args.steps, device=args.device)
+        for warning in run.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        log = open(args.log, "w", encoding="utf-8") if args.log else None
+        progress = _Progress(run, quiet=args.quiet)
+        for metrics in run.start():
+            progress.update(metrics)
+            if log:
+                _log(log, metrics)
+        progress.close()
+        if args.save_weights:
+            run.save_weights(args.save_weights)
+    except LoomError as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as e:
+        print(f"\nerror: {e.filename}: {e.strerror}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    finally:
+        if log:
+            log.close()
+    _summary(run)
+    return EXIT_OK
+
+
+def _log(log: IO[str], m: StepMetrics) -> None:
+    log.write(json.dumps({"step": m.step, "epoch": m.epoch, "loss": m.loss, **m.metrics}) + "\n")
+    if m.epoch_end:
+        log.write(json.dumps({"epoch": m.epoch, "step": m.step, "val_loss": m.val_loss,
+                              **{f"val_{k}": v for k, v in m.val_metrics.items()}}) + "\n")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; one line per epoch otherwise; nothing when quiet."""
+
+    def __init__(self, run: Run, quiet: bool) -> None:
+        self.run, self.quiet = run, quiet
+        self.tty = sys.stderr.isatty()
+        self.shown = 0.0
+        self.started = time.perf_counter()
+
+    def update(self, m: StepMetrics) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if self.tty and (now - self.shown > 0.1 or m.step == m.total_steps):
+            self.shown = now
+            rate = m.step / max(m.elapsed, 1e-9)
+            done = int(BAR_WIDTH * m.step / m.total_steps)
+            left = (m.total_steps - m.step) / rate
+            sys.stderr.write(f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] epoch {m.epoch} step {m.step}/"
+                             f"{m.total_steps} loss {m.loss:.4f} {rate:.0f} steps/s {left:.0f}s left ")
+            sys.stderr.flush()
+        if m.epoch_end and not self.tty:
+            extra = "".join(f" val_{k} {v:.4f}" for k, v in m.val_metrics.items())
+            print(f"epoch {m.epoch} step {m.step} loss {m.loss:.4f} val_loss {m.val_loss:.4f}{extra}", flush=True)
+
+    def close(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+def _summary(run: Run) -> None:
+    last = run.last
+    train_loss, train_metrics = run.evaluate("train")
+    rate = last.step / max(run.elapsed, 1e-9)
+    print(f"trained {last.step} steps ({last.epoch} epochs) in {run.elapsed:.1f} s, {rate:.0f} steps/s")
+    print(f"final training loss {train_loss:.4f}"
+          + "".join(f", training {k} {v:.4f}" for k, v in train_metrics.items()))
+    print(f"final validation loss {last.val_loss:.4f}"
+          + "".join(f", validation {k} {v:.4f}" for k, v in last.val_metrics.items()))
