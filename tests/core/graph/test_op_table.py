@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.compiler.autodiff import differentiate
-from core.graph import Graph, all_ops, evaluate, get_op, init_params
+from core.graph import Graph, all_ops, evaluate, expand_layers, get_op, init_params
 from core.graph.builder import Builder, apply
 from core.graph.types import bind
 
@@ -134,3 +134,19 @@ def test_dropout_zeroes_a_fraction_while_training_and_keeps_the_mean():
     assert abs((y == 0).mean() - 0.4) < 0.02
     assert abs(y.mean() - 1.0) < 0.03
     np.testing.assert_array_equal(evaluate(graph, {"in_x": x}, {})["op"], x)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if get_op(c.op).expand], ids=lambda c: c.id)
+def test_a_layer_computes_the_same_as_its_expansion(case: Case):
+    graph = build(case, batch=case.batch)
+    graph.add_node("Tanh", node_id="after")
+    graph.connect("op", "y", "after", "x")
+    expanded = expand_layers(graph)
+    assert "op" not in expanded and all(not get_op(expanded.op_name(n)).expand for n in expanded.nodes)
+    weights = init_params(graph, seed=4)
+    assert init_params(expanded, seed=4).keys() == weights.keys(), "expansion keeps the weights keys"
+    feeds = feeds_for(case, np.random.default_rng(5))
+    mode = {"training": case.training}
+    want = evaluate(graph, feeds, weights, ["after"], rng=np.random.default_rng(1), **mode)["after"]
+    got = evaluate(expanded, feeds, weights, ["after"], rng=np.random.default_rng(1), **mode)["after"]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
