@@ -1,0 +1,1 @@
+"""The node editor: a QGraphicsScene that follows a core Graph, its view, items and undo commands."""

@@ -1,0 +1,192 @@
+"""Gestures on the canvas, each a small class with start / update / finish / cancel.
+
+EdgeDrag draws a wire from a port and asks the graph whether it may land; RubberBandSelect
+selects what a dragged rectangle covers; PaletteDrop turns a dropped op into a new node.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+
+from core.graph import Edge, GraphError
+
+from .. import theme
+from .commands import AddNodeCommand, ConnectCommand, DisconnectCommand
+from .edits import macro
+from .items.edge_item import wire_path
+from .items.port_item import PortItem
+
+if TYPE_CHECKING:
+    from .scene import GraphScene
+
+OP_MIME = "application/x-loom-op"
+
+
+class Interaction:
+    """A gesture in progress on a scene; the scene forwards mouse moves and the release."""
+
+    def __init__(self, scene: "GraphScene") -> None:
+        self.scene = scene
+
+    def start(self, pos: QPointF) -> None:
+        """Begin at scene position `pos`."""
+
+    def update(self, pos: QPointF) -> None:
+        """Follow the mouse."""
+
+    def finish(self, pos: QPointF) -> None:
+        """Complete the gesture (push its command, if any)."""
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Abandon the gesture, leaving the model untouched."""
+
+
+class EdgeDrag(Interaction):
+    """Drag a wire from a port; a refused connection shows its reason and is not made.
+
+    Starting on an input that is already fed picks that wire up (`detach`): dropping it on
+    another input moves it, dropping it on empty canvas removes it, both as one undo step.
+    """
+
+    def __init__(self, scene: "GraphScene", port: PortItem, detach: Optional[Edge] = None) -> None:
+        super().__init__(scene)
+        self.port = port
+        self.detach = detach
+        self.check_graph = scene.graph
+        if detach is not None:
+            self.check_graph = scene.graph.copy()
+            self.check_graph.disconnect(detach)
+        self.target: Optional[PortItem] = None
+        self.ok = False
+        self.reason = ""
+        self.wire = QGraphicsPathItem()
+        self.wire.setZValue(5)
+        self.note = QGraphicsSimpleTextItem()
+        self.note.setZValue(6)
+        self.note.setFont(theme.font(9.0, bold=True))
+
+    def start(self, pos: QPointF) -> None:
+        self.scene.addItem(self.wire)
+        self.scene.addItem(self.note)
+        self.update(pos)
+
+    def edge_to(self, other: PortItem) -> Optional[Edge]:
+        """The edge this drag would make ending on `other` (None for a port of the same side)."""
+        if other.is_output == self.port.is_output:
+            return None
+        out, inp = (self.port, other) if self.port.is_output else (other, self.port)
+        return Edge(out.node_id, out.name, inp.node_id, inp.name)
+
+    def update(self, pos: QPointF) -> None:
+        self.target = self.scene.port_at(pos, exclude=self.port)
+        anchor = self.port.scene_anchor()
+        end = self.target.scene_anchor() if self.target else pos
+        start, stop = (anchor, end) if self.port.is_output else (end, anchor)
+        self.wire.setPath(wire_path(start, stop))
+        self.ok, self.reason = False, ""
+        colour = QColor(theme.EDGE)
+        if self.target is not None:
+            edge = self.edge_to(self.target)
+            if edge is None:
+                self.reason = "connect an output (right side) to an input (left side)"
+            else:
+                self.ok, self.reason = self.check_graph.check_wire(*edge)
+            colour = QColor(theme.OK_WIRE if self.ok else theme.ERROR)
+        pen = QPen(colour, 2.2 * theme.Scale.factor)
+        if self.target is None:
+            pen.setStyle(Qt.DashLine)
+        self.wire.setPen(pen)
+        self.note.setText(self.reason if not self.ok else "")
+        self.note.setBrush(QBrush(theme.ERROR))
+        self.note.setPos(pos + QPointF(14, 10))
+        self.scene.sig_status.emit(f"Cannot connect: {self.reason}" if self.reason and not self.ok else "")
+
+    def finish(self, pos: QPointF) -> None:
+        self.update(pos)
+        target, ok, reason = self.target, self.ok, self.reason
+        self.cancel()
+        if target is None:
+            if not self.scene.items(pos):
+                self.release_on_canvas()
+            return
+        if not ok:
+            self.scene.sig_status.emit(f"Cannot connect: {reason}")
+            return
+        edge = self.edge_to(target)
+        if self.detach is None:
+            self.scene.undo_stack.push(ConnectCommand(self.scene.graph, edge))
+        elif edge != self.detach:
+            with macro(self.scene.undo_stack, f"move wire to {edge.dst}.{edge.dst_port}"):
+                self.scene.undo_stack.push(DisconnectCommand(self.scene.graph, self.detach))
+                self.scene.undo_stack.push(ConnectCommand(self.scene.graph, edge))
+
+    def release_on_canvas(self) -> None:
+        """A picked-up wire let go over empty canvas is removed."""
+        if self.detach is not None:
+            self.scene.undo_stack.push(DisconnectCommand(self.scene.graph, self.detach))
+
+    def cancel(self) -> None:
+        for item in (self.wire, self.note):
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+
+
+class RubberBandSelect(Interaction):
+    """Select every node and wire inside a dragged rectangle (Ctrl adds to the selection)."""
+
+    def __init__(self, scene: "GraphScene", add: bool = False) -> None:
+        super().__init__(scene)
+        self.add = add
+        self.origin = QPointF()
+        self.rect = QGraphicsRectItem()
+        self.rect.setZValue(10)
+        colour = QColor(theme.SELECTED)
+        self.rect.setPen(QPen(colour, 1.2))
+        colour.setAlpha(40)
+        self.rect.setBrush(QBrush(colour))
+        self.before = []
+
+    def start(self, pos: QPointF) -> None:
+        self.origin = pos
+        self.before = self.scene.selectedItems() if self.add else []
+        self.scene.addItem(self.rect)
+        self.update(pos)
+
+    def update(self, pos: QPointF) -> None:
+        area = QRectF(self.origin, pos).normalized()
+        self.rect.setRect(area)
+        path = QPainterPath()
+        path.addRect(area)
+        self.scene.setSelectionArea(path, Qt.ReplaceSelection, Qt.IntersectsItemShape)
+        for item in self.before:
+            item.setSelected(True)
+
+    def finish(self, pos: QPointF) -> None:
+        self.update(pos)
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self.rect.scene() is not None:
+            self.rect.scene().removeItem(self.rect)
+
+
+class PaletteDrop(Interaction):
+    """An op dragged from the palette (or picked in the quick-add popup) becomes a node."""
+
+    def drop(self, op: str, pos: QPointF) -> Optional[str]:
+        """Add a node of `op` with its top-left at `pos`; returns its id (None if refused)."""
+        graph = self.scene.graph
+        if self.scene.snap_to_grid:
+            pos = QPointF(round(pos.x() / theme.GRID) * theme.GRID, round(pos.y() / theme.GRID) * theme.GRID)
+        try:
+            command = AddNodeCommand(graph, op, ui={"pos": self.scene.to_model(pos)})
+        except (GraphError, KeyError) as e:
+            self.scene.sig_status.emit(f"Cannot add {op}: {e}")
+            return None
+        self.scene.undo_stack.push(command)
+        self.scene.select_nodes([command.node_id])
+        return command.node_id

@@ -1,0 +1,1 @@
+"""Graphics items of the canvas: nodes, ports and edges. They paint and report; they never edit."""

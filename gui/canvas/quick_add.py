@@ -1,0 +1,80 @@
+"""The quick-add popup: type a few letters at the cursor, press Enter, get the node there."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from core.graph import all_ops
+
+from ..icons import category_icon
+
+
+def matching_ops(text: str) -> list:
+    """Visible ops whose name (first), category or doc contains `text`."""
+    text = text.strip().lower()
+    ops = [s for s in all_ops() if not s.hidden and s.category != "Internal"]
+    if not text:
+        return ops
+    by_name = [s for s in ops if text in s.name.lower()]
+    by_name.sort(key=lambda s: (not s.name.lower().startswith(text), s.name))
+    others = [s for s in ops if s not in by_name and (text in s.doc.lower() or text in s.category.lower())]
+    return by_name + others
+
+
+class QuickAddPopup(QFrame):
+    """A search field over the op registry, shown at the cursor (Tab or double-click)."""
+
+    sig_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.Popup)
+        self.setObjectName("QuickAdd")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Add node… (type to search)")
+        self.list = QListWidget(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        self.resize(320, 360)
+        self.search.textChanged.connect(self._fill)
+        self.search.returnPressed.connect(self._choose_current)
+        self.list.itemActivated.connect(self._choose)
+        self.search.installEventFilter(self)
+        self._fill("")
+
+    def popup(self, global_pos: QPoint) -> None:
+        """Open at `global_pos` with an empty search."""
+        self.search.clear()
+        self._fill("")
+        self.move(global_pos)
+        self.show()
+        self.search.setFocus()
+
+    def _fill(self, text: str) -> None:
+        self.list.clear()
+        for spec in matching_ops(text):
+            item = QListWidgetItem(category_icon(spec.category), spec.name)
+            item.setToolTip(spec.doc)
+            item.setData(Qt.UserRole, spec.name)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _choose_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self._choose(item)
+
+    def _choose(self, item: QListWidgetItem) -> None:
+        self.hide()
+        self.sig_chosen.emit(item.data(Qt.UserRole))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.search and event.type() == event.Type.KeyPress:
+            if event.key() in (Qt.Key_Down, Qt.Key_Up):
+                row = self.list.currentRow() + (1 if event.key() == Qt.Key_Down else -1)
+                self.list.setCurrentRow(max(0, min(self.list.count() - 1, row)))
+                return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,175 @@
+"""The inspector: the selected node's attributes, one editor per kind; edits are undo commands."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout,
+                               QWidget)
+
+from core.graph import Graph, GraphError
+
+from ..canvas.commands import SetAttrCommand
+from ..icons import category_icon
+from .attr_editors import AttrEditor, make_editor
+
+STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
+
+
+class InspectorPanel(QWidget):
+    """Shows one node: id, op, doc, attribute editors and the types on its ports."""
+
+    def __init__(self, graph: Optional[Graph], undo_stack: QUndoStack,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.graph: Optional[Graph] = None
+        self.undo_stack = undo_stack
+        self.node_id: Optional[str] = None
+        self.editors: dict[str, AttrEditor] = {}
+        self.stack = QStackedWidget(self)
+        self.placeholder = QLabel("Select a node to see and edit its attributes.", self)
+        self.placeholder.setObjectName("Placeholder")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self._types_timer = QTimer(self)
+        self._types_timer.setSingleShot(True)
+        self._types_timer.setInterval(0)
+        self._types_timer.timeout.connect(self._refresh_types)
+        self.types_label: Optional[QLabel] = None
+        self.set_graph(graph)
+
+    # ---- Public API
+
+    def set_graph(self, graph: Optional[Graph]) -> None:
+        """Follow another graph (disconnecting from the previous one)."""
+        if self.graph is not None:
+            self.graph.events.attr_changed.disconnect(self._on_attr_changed)
+            self.graph.events.node_removed.disconnect(self._on_node_removed)
+            for name in STRUCTURAL_EVENTS:
+                getattr(self.graph.events, name).disconnect(self._schedule_types)
+        self.graph = graph
+        if graph is not None:
+            graph.events.attr_changed.connect(self._on_attr_changed)
+            graph.events.node_removed.connect(self._on_node_removed)
+            for name in STRUCTURAL_EVENTS:
+                getattr(graph.events, name).connect(self._schedule_types)
+        self.show_node(None)
+
+    def show_node(self, node_id: Optional[str], force: bool = False) -> None:
+        """Edit `node_id` (None: show the placeholder); showing the same node again keeps the editors."""
+        if node_id == self.node_id and node_id is not None and not force and self.editors is not None \
+                and self.stack.currentWidget() is self.scroll:
+            return
+        self.node_id = node_id if self.graph is not None and node_id in self.graph else None
+        self.editors = {}
+        self.types_label = None
+        if self.node_id is None:
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        self.scroll.setWidget(self._build(self.node_id))
+        self.stack.setCurrentWidget(self.scroll)
+        self._refresh_types()
+
+    # ---- Internals
+
+    def _build(self, node_id: str) -> QWidget:
+        spec = self.graph.spec(node_id)
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(10, 10, 10, 10)
+        column.setSpacing(6)
+        title = QLabel(f"<b>{node_id}</b>", page)
+        title.setObjectName("InspectorTitle")
+        op = QLabel(page)
+        op.setText(f"{spec.name} · {spec.category}" + (f" · {self.graph.role(node_id)}"
+                                                       if self.graph.role(node_id) else ""))
+        op.setObjectName("InspectorOp")
+        icon = QLabel(page)
+        icon.setPixmap(category_icon(spec.category).pixmap(20, 20))
+        doc = QLabel(spec.doc, page)
+        doc.setWordWrap(True)
+        doc.setObjectName("InspectorDoc")
+        header = QHBoxLayout()
+        header.addWidget(icon)
+        header.addWidget(title, 1)
+        column.addLayout(header)
+        column.addWidget(op)
+        column.addWidget(doc)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignRight | Qt.AlignTop)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        attrs = self.graph.attrs(node_id)
+        for attr in spec.attrs:
+            editor = make_editor(attr, page)
+            editor.set_value(attrs[attr.name])
+            editor.sig_commit.connect(self._commit)
+            label = QLabel(attr.name, page)
+            label.setToolTip(attr.doc)
+            form.addRow(label, editor)
+            self.editors[attr.name] = editor
+        if not spec.attrs:
+            form.addRow(QLabel("This op has no attributes.", page))
+        column.addLayout(form)
+        self.types_label = QLabel(page)
+        self.types_label.setObjectName("InspectorTypes")
+        self.types_label.setWordWrap(True)
+        self.types_label.setTextFormat(Qt.RichText)
+        column.addWidget(self.types_label)
+        column.addStretch(1)
+        return page
+
+    def _commit(self, name: str, value) -> None:
+        if self.node_id is None:
+            return
+        try:
+            command = SetAttrCommand(self.graph, self.node_id, name, value)
+            self.graph.spec(self.node_id).attr(name).check(value)
+        except (GraphError, ValueError) as e:
+            self.editors[name].show_error(str(e))
+            return
+        self.undo_stack.push(command)
+
+    def _on_attr_changed(self, node_id: str, name: str, old, new) -> None:
+        if node_id != self.node_id:
+            return
+        spec = self.graph.spec(node_id)
+        if spec.ports is not None:
+            QTimer.singleShot(0, lambda: self.show_node(self.node_id, force=True))  # ports may have changed
+        editor = self.editors.get(name)
+        if editor is not None:
+            editor.set_value(new)
+
+    def _on_node_removed(self, node_id: str) -> None:
+        if node_id == self.node_id:
+            self.show_node(None)
+
+    def _schedule_types(self, *args) -> None:
+        self._types_timer.start()
+
+    def _refresh_types(self) -> None:
+        self._types_timer.stop()
+        if self.types_label is None or self.node_id is None or self.node_id not in self.graph:
+            return
+        types = self.graph.types()
+        spec = self.graph.spec(self.node_id)
+        rows = []
+        for port in spec.input_names(self.graph.attrs(self.node_id)):
+            source = self.graph.source(self.node_id, port)
+            t = types.get(source) if source else None
+            where = f"{source[0]}" if source else "<i>not connected</i>"
+            rows.append(f"in <b>{port}</b> ← {where}" + (f": {t}" if t else ""))
+        for port in spec.output_names():
+            t = types.get((self.node_id, port))
+            rows.append(f"out <b>{port}</b>: {t if t else '<i>unknown</i>'}")
+        problems = [d.message for d in self.graph.validate() if d.node == self.node_id]
+        rows += [f"<span style='color:#c53030'>⚠ {m}</span>" for m in problems]
+        self.types_label.setText("<br>".join(rows))
