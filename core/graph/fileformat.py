@@ -37,8 +37,8 @@ def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> 
     document = {"format": FORMAT, "version": VERSION, **graph.to_dict()}
     text = json.dumps(document, indent=1, allow_nan=False)
     if weights:
-        _atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
-    _atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+        atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
+    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
 
 
 def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
@@ -158,7 +158,7 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed")
 
 
-def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
+def atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
     """Write through a temporary file in the same folder, then rename over the target."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:

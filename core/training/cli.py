@@ -40,12 +40,13 @@ def train_command(argv: list[str]) -> int:
             print(f"error: {flag} must be at least 1", file=sys.stderr)
             return EXIT_FAILED
     try:
-        graph, saved = load_graph(args.graph)
-        weights = load_weights(args.init_weights, graph) if args.init_weights else saved
+        graph, _ = load_graph(args.graph)  # a companion .npz is not used: runs start from --init-weights or the seed
+        weights = load_weights(args.init_weights, graph) if args.init_weights else None
     except GraphFileError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
     log: Optional[IO[str]] = None
+    started = time.perf_counter()
     try:
         run = Run(graph, weights=weights, base_dir=Path(args.graph).resolve().parent, seed=args.seed,
                   epochs=args.epochs, steps=args.steps, device=args.device)
@@ -66,10 +67,13 @@ def train_command(argv: list[str]) -> int:
     except OSError as e:
         print(f"\nerror: {e.filename}: {e.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         if log:
             log.close()
-    _summary(run)
+    _summary(run, time.perf_counter() - started)
     return EXIT_OK
 
 
@@ -110,11 +114,12 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _summary(run: Run) -> None:
+def _summary(run: Run, wall: float) -> None:
     last = run.last
     train_loss, train_metrics = run.evaluate("train")
     rate = last.step / max(run.elapsed, 1e-9)
-    print(f"trained {last.step} steps ({last.epoch} epochs) in {run.elapsed:.1f} s, {rate:.0f} steps/s")
+    print(f"trained {last.step} steps ({last.epoch} epochs) in {wall:.1f} s wall time "
+          f"({run.elapsed:.1f} s in training steps, {rate:.0f} steps/s)")
     print(f"final training loss {train_loss:.4f}"
           + "".join(f", training {k} {v:.4f}" for k, v in train_metrics.items()))
     print(f"final validation loss {last.val_loss:.4f}"

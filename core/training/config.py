@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from core.graph import Graph, LoomError
+from core.graph import Graph, GraphError, LoomError
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine")
@@ -72,8 +72,12 @@ def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
 
     Raises
     ------
-    ConfigError naming the key, and the node where one is involved.
+    ConfigError naming the key, and the node where one is involved; GraphError for an invalid graph.
     """
+    errors = [d for d in graph.validate() if d.severity == "error"]
+    if errors:
+        raise GraphError(f"fix the graph before training: {errors[0].message}", node=errors[0].node,
+                         port=errors[0].port)
     config = graph.training if config is None else config
     if not isinstance(config, dict) or not config:
         raise ConfigError("training: the graph has no training configuration (see docs/training.md)")

@@ -18,7 +18,7 @@ import numpy as np
 from core.compiler import compile
 from core.compiler.autodiff import differentiate
 from core.graph import Graph, GraphError, expand_layers, param_decls
-from core.graph.fileformat import _atomic_write
+from core.graph.fileformat import atomic_write
 from core.training.config import ConfigError, TrainConfig, learning_rate, read_config
 from core.training.datasets import Dataset, DatasetError, check_fits, load_dataset
 from core.training.nonfinite import NonFiniteError, first_nonfinite
@@ -103,10 +103,13 @@ class Run:
         self.error: Optional[Exception] = None
         self.last: Optional[StepMetrics] = None
         self._state = "ready"
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held while a batch runs
+        self._state_lock = threading.Lock()  # held briefly to change state; pause() never waits for a batch
         self._running = threading.Event()
-        self._stopped = threading.Event()
         self._order: tuple[int, np.ndarray] = (-1, np.arange(0))
+        size = min(cfg.batch_size, len(self.data.x_train))
+        self._x_batch = np.empty((size,) + self.data.x_train.shape[1:], self.data.x_train.dtype)
+        self._y_batch = np.empty((size,) + self.data.y_train.shape[1:], self.data.y_train.dtype)
         self._snapshot = (0, self._train.get_weights())
 
     # ---- Public API
@@ -126,10 +129,10 @@ class Run:
         """The 1-based epoch the next batch belongs to."""
         return self.step_count // self.steps_per_epoch + 1
 
-    def start(self) -> Iterator[StepMetrics]:
+    def start(self, block: bool = True) -> Iterator[StepMetrics]:
         """Mark the run running and return the iterator of its steps (see `iterate`)."""
         self.resume()
-        return self.iterate()
+        return self.iterate(block)
 
     def __iter__(self) -> Iterator[StepMetrics]:
         return self.start()
@@ -153,25 +156,18 @@ class Run:
 
     def pause(self) -> None:
         """Stop taking batches after the current one; `resume` or `step` continue."""
-        with self._lock:
-            if not self.done:
-                self._running.clear()
-                self._state = "paused"
+        if self._set_state("paused"):
+            self._running.clear()
 
     def resume(self) -> None:
         """Continue (or begin) taking batches."""
-        with self._lock:
-            if not self.done:
-                self._state = "running"
-                self._running.set()
+        if self._set_state("running"):
+            self._running.set()
 
     def stop(self) -> None:
         """End the run after the current batch; it cannot be resumed (weights stay available)."""
-        with self._lock:
-            if not self.done:
-                self._state = "stopped"
-            self._stopped.set()
-            self._running.set()
+        self._set_state("stopped")
+        self._running.set()
 
     def step(self) -> Optional[StepMetrics]:
         """Train exactly one batch and return its metrics; None when the run is over.
@@ -182,7 +178,7 @@ class Run:
             if self.done:
                 return None
             if self._state == "ready":
-                self._state = "paused"
+                self._set_state("paused")
             started = time.perf_counter()
             k = self.step_count
             if k % self.steps_per_epoch == 0 and self._snapshot[0] != k:
@@ -193,7 +189,7 @@ class Run:
                 values = self._train(**feeds)
             numbers = [float(v) for v in values]
             if not all(math.isfinite(v) for v in numbers):
-                self._state = "failed"
+                self._set_state("failed")
                 self.error = self._diagnose(k)
                 raise self.error
             self.step_count = k + 1
@@ -206,7 +202,7 @@ class Run:
                 self.steps_per_epoch, self.total_steps, numbers[0], dict(zip(self.config.metrics, numbers[1:])),
                 lr, self.elapsed, val_loss, val_metrics)
             if self.step_count >= self.total_steps:
-                self._state = "finished"
+                self._set_state("finished")
             return self.last
 
     def evaluate(self, split: str = "val") -> tuple[float, dict[str, float]]:
@@ -233,13 +229,13 @@ class Run:
     def save_weights(self, path: str | Path) -> None:
         """Write the model's parameters to an .npz file, atomically."""
         arrays = self.weights()
-        _atomic_write(Path(path), lambda f: np.savez(f, **arrays))
+        atomic_write(Path(path), lambda f: np.savez(f, **arrays))
 
     def save_checkpoint(self, path: str | Path) -> None:
         """Write parameters, optimizer state and the step count to an .npz file, atomically."""
         with self._lock:
             arrays = {**self._train.get_weights(), STEP_KEY: np.asarray(self.step_count, dtype=np.int64)}
-        _atomic_write(Path(path), lambda f: np.savez(f, **arrays))
+        atomic_write(Path(path), lambda f: np.savez(f, **arrays))
 
     def load_checkpoint(self, path: str | Path) -> None:
         """Continue from a checkpoint written by `save_checkpoint` for the same graph and configuration.
@@ -263,9 +259,17 @@ class Run:
             self.step_count = min(int(step), self.total_steps)
             self._snapshot = (self.step_count, self._train.get_weights())
             if self.step_count >= self.total_steps:
-                self._state = "finished"
+                self._set_state("finished")
 
     # ---- Internals
+
+    def _set_state(self, state: str) -> bool:
+        """Move to `state` unless the run is already over; returns whether it moved."""
+        with self._state_lock:
+            if self.done:
+                return False
+            self._state = state
+            return True
 
     def _batch_indices(self, k: int) -> np.ndarray:
         epoch, batch = divmod(k, self.steps_per_epoch)
@@ -278,10 +282,12 @@ class Run:
         return self._order[1][batch * size:(batch + 1) * size]
 
     def _feeds(self, k: int, lr: float) -> dict[str, np.ndarray]:
+        """The batch of step k gathered into reused buffers, plus the optimizer's scalars."""
         rows = self._batch_indices(k)
-        feeds = {self.config.features: self.data.x_train[rows]}
+        n = len(rows)
+        feeds = {self.config.features: np.take(self.data.x_train, rows, axis=0, out=self._x_batch[:n])}
         if self.config.labels:
-            feeds[self.config.labels] = self.data.y_train[rows]
+            feeds[self.config.labels] = np.take(self.data.y_train, rows, axis=0, out=self._y_batch[:n])
         feeds.update(self.updates.feeds(k, lr))
         return feeds
 

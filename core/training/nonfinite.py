@@ -47,7 +47,7 @@ def first_nonfinite(graph: Graph, feeds: dict, weights: dict, outputs: Iterable[
 
 def _describe(source: str, array: np.ndarray, out_shape: tuple, index: tuple) -> str:
     """What an input held: the element that met the bad output when shapes line up, else a summary."""
-    text = f"'{source}'"
+    text = f"from '{source}'"
     try:
         element = np.broadcast_to(array, out_shape)[index]
         text += f" = {float(element):.6g}" + (f" at {list(index)}" if index else "")

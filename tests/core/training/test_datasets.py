@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -125,14 +123,6 @@ def test_target_features_makes_an_autoencoder_set():
     assert ds.num_classes is None and ds.y_train.dtype == np.float32
     np.testing.assert_array_equal(ds.y_train, ds.x_train)
     assert ds.y_train is not ds.x_train
-
-
-def test_small_sets_load_quickly():
-    load_dataset({"name": "digits"})  # the first call pays for importing scikit-learn
-    start = time.perf_counter()
-    for name in list(PLANAR) + ["digits"]:
-        load_dataset({"name": name})
-    assert time.perf_counter() - start < 1.0
 
 
 def test_registry_documents_every_option():
