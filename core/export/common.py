@@ -1,24 +1,32 @@
-"""What every exporter shares: the export error, the choice of outputs and safe generated names."""
+"""What every exporter shares: the export error, the outputs and inference graph, safe names, atomic writes."""
 from __future__ import annotations
 
 import builtins
 import keyword
+import os
 import re
-from typing import Iterable, Optional
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Optional
 
-from core.graph import Graph, GraphError, LoomError
-
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
+from core.graph import Graph, GraphError, LoomError, expand_node, graph_from_dict
+from core.graph.expand import is_layer
+from core.graph.fileformat import FORMAT, VERSION
 
 class ExportError(LoomError):
     """A graph that cannot be written to the chosen target (the message says which node and why)."""
 
 
 def default_outputs(graph: Graph) -> list[str]:
-    """The nodes a model computes for its user: outputs nobody consumes, losses and metrics aside."""
-    return [n for n in graph.nodes
-            if not graph.out_edges(n) and graph.spec(n).category not in ("Loss", "Sources")]
+    """The nodes a model computes for its user: results no other op consumes, losses and metrics aside.
+
+    A prediction that only feeds losses or metrics (an autoencoder's reconstruction) counts as a
+    result; sources (inputs, weights, constants) never do.
+    """
+    def used(node_id: str) -> bool:
+        return any(graph.spec(e.dst).category != "Loss" for e in graph.out_edges(node_id))
+
+    return [n for n in graph.nodes if graph.spec(n).category not in ("Loss", "Sources") and not used(n)]
 
 
 def resolve_outputs(graph: Graph, outputs: Optional[Iterable[str]]) -> list[str]:
@@ -40,22 +48,65 @@ def checked(graph: Graph) -> Graph:
     return graph
 
 
+def inference_graph(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple[Graph, list[str]]:
+    """What the outputs need, Dropout removed (it is the identity at inference), layers expanded.
+
+    Returns the expanded graph and the outputs; a layer that is an output lends its id to the
+    last node of its expansion, so the outputs keep their names.
+    """
+    outputs = resolve_outputs(checked(graph), outputs)
+    sub = graph.subgraph(outputs)
+    for node_id in sub.topological_order():
+        if sub.op_name(node_id) == "Dropout":
+            if node_id in outputs:
+                raise ExportError("a Dropout node cannot be an output; export what it feeds", node=node_id)
+            src = sub.source(node_id, "x")
+            consumers = sub.out_edges(node_id)
+            sub.remove_node(node_id)
+            for edge in consumers:
+                sub.connect(src[0], src[1], edge.dst, edge.dst_port)
+    sub = checked(sub)
+    renames = {}
+    for node_id in sub.topological_order():
+        if is_layer(sub, node_id):
+            added = expand_node(sub, node_id)
+            if node_id in outputs:
+                inner = set(added)
+                ends = [n for n in added if sub.spec(n).category != "Sources"
+                        and not any(e.dst in inner for e in sub.out_edges(n))]
+                renames[ends[0]] = node_id
+    return checked(_renamed(sub, renames) if renames else sub), outputs
+
+
+def _renamed(graph: Graph, renames: dict[str, str]) -> Graph:
+    """A copy of `graph` with some nodes given new (free) ids: a layer's last node takes the layer's."""
+    document = {"format": FORMAT, "version": VERSION, **graph.to_dict()}
+    for node in document["nodes"]:
+        node["id"] = renames.get(node["id"], node["id"])
+    for edge in document["edges"]:
+        edge["src"] = renames.get(edge["src"], edge["src"])
+        edge["dst"] = renames.get(edge["dst"], edge["dst"])
+    return graph_from_dict(document)
+
+
 class NameTable:
     """Maps graph names to safe, unique, non-keyword Python identifiers, the same one each time.
 
     Every name generated code uses goes through `name()`; `reserved` holds names the generated
-    code itself needs (modules, helpers) so a node can never shadow them.
+    code itself needs (modules, helpers) so a node can never shadow them; `private=False` keeps
+    names from starting with an underscore (attributes of a class that has private members).
     """
 
-    def __init__(self, reserved: Iterable[str] = ()) -> None:
+    def __init__(self, reserved: Iterable[str] = (), private: bool = True) -> None:
         self._taken = set(reserved)
         self._names: dict[str, str] = {}
+        self._private = private
 
     def name(self, key: str) -> str:
         if key not in self._names:
             base = re.sub(r"[^A-Za-z0-9_]", "_", str(key))[:60] or "v"
-            if not (base[0].isalpha() or base[0] == "_"):
-                base = "v_" + base
+            if not (base[0].isalpha() or (base[0] == "_" and self._private)):
+                base = "v_" + base.lstrip("_")
             if keyword.iskeyword(base) or keyword.issoftkeyword(base) or hasattr(builtins, base):
                 base += "_"
             candidate, i = base, 2
@@ -64,3 +115,15 @@ class NameTable:
             self._taken.add(candidate)
             self._names[key] = candidate
         return self._names[key]
+
+
+def atomic_write(path: Path, write: Callable) -> None:
+    """Write through a temporary file in the same folder, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

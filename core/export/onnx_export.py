@@ -6,36 +6,19 @@ symbolic dimension "N". `onnx` is imported only when an export runs.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-from core.graph import Graph, TensorType, expand_layers, init_params
+from core.graph import Graph, TensorType, init_params
 
-from .common import ExportError, checked, resolve_outputs
+from .common import ExportError, atomic_write, inference_graph
 
 OPSET = 17
 IR_VERSION = 8
 DTYPES = {"float32": 1, "int64": 7, "float64": 11}  # onnx.TensorProto codes
 BOOL = 9
-
-
-def inference_graph(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple[Graph, list[str]]:
-    """What the outputs need, Dropout removed (it is the identity at inference), layers expanded."""
-    outputs = resolve_outputs(checked(graph), outputs)
-    sub = graph.subgraph(outputs)
-    for node_id in sub.topological_order():
-        if sub.op_name(node_id) == "Dropout":
-            if node_id in outputs:
-                raise ExportError("a Dropout node cannot be an output; export what it feeds", node=node_id)
-            src = sub.source(node_id, "x")
-            consumers = sub.out_edges(node_id)
-            sub.remove_node(node_id)
-            for edge in consumers:
-                sub.connect(src[0], src[1], edge.dst, edge.dst_port)
-    return checked(expand_layers(sub)), outputs
 
 
 class OnnxWriter:
@@ -107,6 +90,13 @@ def _elementwise(op: str, **fixed: Any) -> Emitter:
     def emit(w: OnnxWriter, node: str, attrs: dict) -> None:
         w.add(op, w.cast_inputs(node, w.out_type(node).dtype), node, base=node,
               **{k: (attrs[v] if isinstance(v, str) else v) for k, v in fixed.items()})
+    return emit
+
+
+def _plain(op: str, **fixed: Any) -> Emitter:
+    """An op whose inputs pass as they are (indices stay int64)."""
+    def emit(w: OnnxWriter, node: str, attrs: dict) -> None:
+        w.add(op, w.inputs(node), node, base=node, **fixed)
     return emit
 
 
@@ -218,6 +208,13 @@ def _dropout_mask(w: OnnxWriter, node: str, attrs: dict) -> None:
     w.add("ConstantOfShape", [shape], node, base=node, value=one)
 
 
+def _pick_labels(w: OnnxWriter, node: str, attrs: dict) -> None:
+    x, labels = w.inputs(node)
+    axis = w.const(f"{node}_axis", [1], "int64")
+    column = w.add("Unsqueeze", [labels, axis], base=node)
+    w.add("Squeeze", [w.add("GatherElements", [x, column], base=node, axis=1), axis], node, base=node)
+
+
 # ---- Losses and metrics (exported only when asked for as outputs)
 
 def _softmax_xent(w: OnnxWriter, node: str, attrs: dict) -> None:
@@ -273,7 +270,7 @@ EMITTERS: dict[str, Emitter] = {
     "Equal": _compare("Equal"), "Where": _where,
     "MatMul": _matmul, "Transpose": _transpose, "Reshape": _reshape, "ReshapeLike": _reshape_like,
     "Flatten": _elementwise("Flatten", axis=1), "Concat": _elementwise("Concat", axis="axis"),
-    "Slice": _slice, "Gather": _elementwise("Gather", axis=0),
+    "Slice": _slice, "Gather": _plain("Gather", axis=0), "PickLabels": _pick_labels,
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Max": _reduce("ReduceMax"),
     "Softmax": _elementwise("Softmax", axis="axis"), "LogSoftmax": _elementwise("LogSoftmax", axis="axis"),
     "Conv": _conv, "MaxPool2D": _maxpool, "DropoutMask": _dropout_mask,
@@ -294,7 +291,7 @@ def to_onnx(graph: Graph, weights: Optional[dict] = None, outputs: Optional[Iter
     ----------
     graph: a valid Loom graph (layers are expanded here; the graph is not changed).
     weights: values by weights key; missing ones are drawn as Loom would (seed 0).
-    outputs: node ids to compute; default: every unconsumed node that is not a loss or metric.
+    outputs: node ids to compute; default: common.default_outputs (results, not losses or metrics).
 
     Raises
     ------
@@ -348,19 +345,12 @@ def export_onnx(graph: Graph, weights: Optional[dict], path: str | os.PathLike,
     model = to_onnx(graph, weights, outputs)
     try:
         onnx.checker.check_model(model, full_check=True)
-    except onnx.checker.ValidationError as e:
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
         raise ExportError(f"the ONNX model failed its check: {str(e).splitlines()[0]}") from None
     data = model.SerializeToString()
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 
-__all__ = ["EMITTERS", "export_onnx", "inference_graph", "to_onnx"]
+__all__ = ["EMITTERS", "export_onnx", "to_onnx"]
