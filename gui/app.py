@@ -1,11 +1,13 @@
 """Start the editor: `python main.py [GRAPH.json]`, or `--screenshot OUT.png [GRAPH.json]`."""
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from typing import Optional
 
 SCREENSHOT_SIZE = (1600, 1000)
+_AT_EXIT: list = []
 USAGE = "usage: python main.py [GRAPH.json] | python main.py --screenshot OUT.png [GRAPH.json]"
 
 
@@ -40,11 +42,26 @@ def make_application(argv: list[str]):
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(["loom"] + argv)
+    if _release_offscreen_clipboard not in _AT_EXIT:
+        _AT_EXIT.append(_release_offscreen_clipboard)
+        atexit.register(_release_offscreen_clipboard)
     app.setOrganizationName("Loom")
     app.setApplicationName("Loom")
     app.setStyle("Fusion")
     app.setStyleSheet(theme.stylesheet())
     return app
+
+
+def _release_offscreen_clipboard() -> None:
+    """Empty the clipboard before Qt tears down, on the offscreen platform only.
+
+    Qt's offscreen clipboard crashes the process at exit when it still holds mime data set from
+    Python (seen with PySide6 6.11); real platforms hand the content to the desktop instead.
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None and QGuiApplication.platformName() == "offscreen":
+        QGuiApplication.clipboard().clear()
 
 
 def open_window(graph_path: Optional[str]):
