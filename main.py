@@ -18,6 +18,10 @@ EXAMPLES = ROOT / "resources" / "examples"
 COMMANDS = {
     "check": "core.graph.cli:check_command",
     "ops": "core.graph.cli:ops_command",
+    "export": "core.export.cli:export_command",
+    "import": "core.export.cli:import_command",
+    "train": "core.training.cli:train_command",
+    "bench": "bench.run:main",
 }
 
 

@@ -128,7 +128,8 @@ def to_text(e: Expr) -> str:
 
 @dataclass
 class NumpyKernel:
-    """Source of `def name(x1, ..., out, t0, ..., b0, ...)`: floats temps t*, bool temps b*."""
+    """Source of `def name(t0, ..., b0, ..., x1, ..., out)`: float temps t*, bool temps b* first,
+    so a binding can fix them with functools.partial."""
 
     name: str
     source: str
@@ -144,8 +145,8 @@ def numpy_kernel(e: Expr, n_inputs: int, name: str) -> NumpyKernel:
     """
     emitter = _NumpyEmitter()
     lines = emitter.root(e)
-    params = [f"x{i + 1}" for i in range(n_inputs)] + ["out"]
-    params += [f"t{i}" for i in range(emitter.count["t"])] + [f"b{i}" for i in range(emitter.count["b"])]
+    params = [f"t{i}" for i in range(emitter.count["t"])] + [f"b{i}" for i in range(emitter.count["b"])]
+    params += [f"x{i + 1}" for i in range(n_inputs)] + ["out"]
     body = "\n".join("    " + line for line in lines)
     source = f"def {name}({', '.join(params)}):\n{body}\n"
     return NumpyKernel(name, source, n_inputs, emitter.count["t"], emitter.count["b"])
@@ -190,14 +191,16 @@ class _NumpyEmitter:
             self._release(a)
         kind = "b" if e.op in COMPARISONS else "t"
         out = target or self._temp(kind)
-        self.lines.append(f"{FUNCTIONS[e.op][0]}({', '.join(args)}, out={out})")
+        # out positional is faster (no keyword parsing); NumPy deprecated it for maximum/minimum
+        target = f"out={out}" if e.op in ("max", "min") else out
+        self.lines.append(f"{FUNCTIONS[e.op][0]}({', '.join(args)}, {target})")
         return out
 
     def _where(self, e: Expr, target: Optional[str]) -> str:
         cond = self.emit(e.args[0])
         if not cond.startswith("b"):
             flag = self._temp("b")
-            self.lines.append(f"np.not_equal({cond}, 0, out={flag})")
+            self.lines.append(f"np.not_equal({cond}, 0, {flag})")
             self._release(cond)
             cond = flag
         a = self.emit(e.args[1])

@@ -1,68 +1,287 @@
 """compile(): Theano's `function` — a graph, its inputs, outputs and updates, made callable.
 
-This first version runs the reference executor; the optimizing pipeline replaces the body
-of `Function.__call__` without changing this interface.
+Layers are expanded, the rewrite pipeline optimizes the graph, the scheduler plans buffers and
+the code generator writes the step; programs are cached by the graph's structure, so compiling
+an unchanged graph again is free (a fresh Function with its own state shares the program).
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+import hashlib
+import json
+import warnings
+from collections import OrderedDict
+from typing import Any, Iterable, Mapping, Optional
 
 import numpy as np
 
-from core.graph import Graph, GraphError, evaluate, expand_layers, init_params
-from core.graph.executor import Ref, as_port
+from core.devices import NumpyDevice, get_device
+from core.graph import Graph, GraphError, LoomError, evaluate, expand_layers, init_params
+from core.graph.executor import Ref, RunContext, as_port
+from core.graph.expand import is_layer
+
+from .codegen import Generator, Program
+from .emit import kind_of
+from .pipeline import optimize
+from .schedule import plan
+
+CACHE_SIZE = 64
+_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
 
 
 class Function:
     """A compiled step: call it with feeds, get outputs; updates are applied to its state.
 
     State holds every Parameter value (weights and optimizer slots), keyed by weights key.
+    `source`, `kernels`, `rewrites`, `optimized`, `groups` and `device` show what was compiled.
     """
 
-    def __init__(self, graph: Graph, inputs: list[str], outputs: list[tuple[str, str]],
-                 updates: dict[str, tuple[str, str]], weights: dict, training: bool, seed: int) -> None:
-        self.graph = graph
-        self.inputs = inputs
-        self.outputs = outputs
-        self.updates = updates
-        self.training = training
+    def __init__(self, compiled: tuple, graph: Graph, inputs: list[str], outputs: list[tuple[str, str]],
+                 updates: dict[str, tuple[str, str]], weights: dict, training: bool, seed: int,
+                 device: Any) -> None:
+        program, optimized, records = compiled
+        self.graph, self.inputs, self.outputs, self.updates = graph, inputs, outputs, updates
+        self.training, self.device = training, device
+        self.program: Program = program
+        self.optimized: Graph = optimized
+        self.rewrites = list(records)
+        self.source, self.kernels, self.groups = program.source, program.kernels, program.groups
         self.state = init_params(graph, seed, weights)
+        self._on_device = device.name != "cpu"
+        if self._on_device:
+            self.state = {k: device.to_device(v) for k, v in self.state.items()}
         self._rng = np.random.default_rng(seed)
+        types = graph.types()
+        self._specs = [(name, np.dtype(types[(name, "y")].dtype), types[(name, "y")].shape)
+                       for name in program.inputs]
+        self._bindings: dict[tuple, list] = {}
+        self._last: tuple = (None, None, None)
+        self._request: tuple = ()
 
-    def __call__(self, *args: np.ndarray, **feeds: np.ndarray) -> list[np.ndarray]:
+    def __call__(self, *args: Any, **feeds: Any) -> list[np.ndarray]:
         """Run one step: positional arrays follow `inputs`; keywords name inputs."""
-        feeds = {**dict(zip(self.inputs, args)), **feeds}
-        missing = [name for name in self.inputs if name not in feeds]
-        if missing:
-            raise GraphError("no value fed for this input", node=missing[0])
-        wanted = list(self.outputs) + list(self.updates.values())
-        result = evaluate(self.graph, feeds, self.state, wanted, training=self.training, rng=self._rng)
-        for key, ref in self.updates.items():
-            self.state[key] = result[ref].astype(self.state[key].dtype, copy=False)
-        return [result[ref] for ref in self.outputs]
+        if feeds or len(args) != len(self._specs):
+            args = self._gather(args, feeds)
+        arrays = [a if a.__class__ is np.ndarray and a.dtype == spec[1] else _as(a, spec[1])
+                  for a, spec in zip(args, self._specs)]
+        shapes = tuple(a.shape for a in arrays)
+        last_shapes, buffers, guard = self._last
+        if shapes != last_shapes:
+            try:
+                buffers, guard = self._bind(arrays, shapes)
+            except LoomError:
+                raise
+            except Exception as error:  # out of device memory for these shapes, for one
+                if not self._on_device:
+                    raise
+                self._move_to_cpu(error)
+                return self(*args)
+        if self._on_device:
+            arrays = [self.device.to_device(a) for a in arrays]
+        state = self.state
+        if guard:
+            guard[0]()
+        try:
+            result = self.program.step(arrays, [state[k] for k in self.program.state_keys], buffers)
+        except (ValueError, IndexError, FloatingPointError) as error:
+            self._explain(args, error)
+            raise
+        except LoomError:
+            raise
+        except Exception as error:
+            if not self._on_device:
+                raise
+            self._move_to_cpu(error)
+            return self(*args)
+        finally:
+            if guard:
+                guard[1]()
+        if self._on_device:
+            return [self.device.to_host(r).copy() for r in result]
+        return [r if owned else np.array(r) for r, owned in zip(result, self.program.owned)]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Host copies of every state array."""
-        return {k: np.array(v) for k, v in self.state.items()}
+        return {k: np.array(self.device.to_host(v)) for k, v in self.state.items()}
 
     def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
         """Replace state arrays by key (shapes are checked)."""
-        self.state = init_params(self.graph, 0, {**self.state, **weights})
+        host = {k: self.device.to_host(v) for k, v in self.state.items()}
+        values = init_params(self.graph, 0, {**host, **{k: np.asarray(v) for k, v in weights.items()}})
+        self.state = {k: self.device.to_device(v) for k, v in values.items()} if self._on_device else values
+
+    # ---- Internals
+
+    def _move_to_cpu(self, error: Exception) -> None:
+        """A CUDA failure while running: recompile for the CPU and carry the state over."""
+        host = {k: self.device.to_host(v) for k, v in self.state.items()}
+        device = _cpu_instead(error)
+        self.__init__(_compiled(self._request, device), self.graph, self.inputs, self.outputs,
+                      self.updates, host, self.training, 0, device)
+
+    def _gather(self, args: tuple, feeds: dict) -> list:
+        named = {**dict(zip(self.inputs, args)), **feeds}
+        missing = [name for name, _, _ in self._specs if name not in named]
+        if missing:
+            raise GraphError("no value fed for this input", node=missing[0])
+        return [named[name] for name, _, _ in self._specs]
+
+    def _bind(self, arrays: list, shapes: tuple) -> tuple[list, Any]:
+        """Check shapes against the declared types; build (or reuse) the buffers for them and
+        decide how many BLAS threads the step's products get."""
+        dims: dict[str, int] = {}
+        for (name, _, declared), shape in zip(self._specs, shapes):
+            if len(shape) != len(declared):
+                raise GraphError(f"fed an array of shape {shape}, expected {declared}", node=name)
+            for want, got in zip(declared, shape):
+                if isinstance(want, str):
+                    if dims.setdefault(want, got) != got:
+                        raise GraphError(f"batch size {got} differs from {dims[want]} given elsewhere", node=name)
+                elif want != got:
+                    raise GraphError(f"fed an array of shape {shape}, expected {declared}", node=name)
+        key = tuple(sorted(dims.items()))
+        if key not in self._bindings:
+            ctx = RunContext({}, self.state, dims, self.training, self._rng)
+            guard = getattr(self.device, "blas_guard", lambda n: None)(self.program.largest_product(dims))
+            self._bindings[key] = (self.program.bind(dims, self.device, ctx), guard)
+        self._last = (shapes, *self._bindings[key])
+        return self._bindings[key]
+
+    def _explain(self, args: list, error: Exception) -> None:
+        """Re-run on the reference executor so the error names the node that failed."""
+        feeds = dict(zip([s[0] for s in self._specs], args))
+        host = {k: self.device.to_host(v) for k, v in self.state.items()}
+        try:
+            evaluate(self.graph, feeds, host, self.outputs + list(self.updates.values()),
+                     training=self.training, rng=np.random.default_rng(0))
+        except LoomError:
+            raise
+        except Exception:  # the reference failed differently: report the original error
+            return
+
+
+def _as(value: Any, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(value).astype(dtype, copy=False)
 
 
 def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
             updates: Optional[Mapping[str, Ref]] = None, *, weights: Optional[dict] = None,
-            training: bool = False, seed: int = 0, device: str = "cpu") -> Function:
+            training: bool = False, seed: int = 0, device: str = "cpu",
+            exclude: Iterable[str] = ()) -> Function:
     """Make a callable step from `graph`.
 
     Parameters
     ----------
     inputs: Input node ids fed on each call, in positional order.
     outputs: nodes (or (node, port) pairs) whose values each call returns.
-    updates: state key (a Parameter node id) -> the node computing its new value.
+    updates: state key (a Parameter node id) -> the node computing its new value; every update
+        is applied after all outputs and new values are computed.
     weights: initial values by key; missing ones are drawn with `seed`.
     training: run stochastic ops (Dropout) in training mode.
+    device: "cpu", "cuda" or "auto"; CUDA trouble falls back to the CPU (see `step.device`).
+    exclude: rewrites switched off by name, tag or phase, e.g. {"fuse"}.
+
+    Raises
+    ------
+    GraphError naming the node when the graph is invalid or an update does not name a Parameter.
     """
-    expanded = expand_layers(graph)
-    return Function(expanded, list(inputs), [as_port(r) for r in outputs],
-                    {k: as_port(v) for k, v in (updates or {}).items()}, dict(weights or {}), training, seed)
+    errors = [d for d in graph.validate() if d.severity == "error"]
+    if errors:
+        raise GraphError(errors[0].message, node=errors[0].node, port=errors[0].port)
+    inputs = list(inputs)
+    outputs = [as_port(r) for r in outputs]
+    updates = {k: as_port(v) for k, v in (updates or {}).items()}
+    expanded, where = _expand(graph, outputs + list(updates.values()))
+    outputs = [where.get(r, r) for r in outputs]
+    updates = {k: where.get(r, r) for k, r in updates.items()}
+    for name in inputs:
+        if name not in expanded or expanded.op_name(name) != "Input":
+            raise GraphError(f"'{name}' is not an Input node", node=name if name in expanded else None)
+    for key, ref in list(updates.items()) + [(None, r) for r in outputs]:
+        if key is not None and (key not in expanded or expanded.op_name(key) != "Parameter"):
+            raise GraphError(f"updates must name Parameter nodes; '{key}' is not one",
+                             node=key if key in expanded else None)
+        if ref[0] not in expanded or ref not in expanded.types():
+            raise GraphError(f"no value '{ref[0]}.{ref[1]}' to compute", node=ref[0] if ref[0] in expanded else None)
+    dev = get_device(device)
+    exclude = frozenset(exclude)
+    request = (expanded, inputs, outputs, updates, training, exclude)
+    try:
+        compiled = _compiled(request, dev)
+        step = Function(compiled, expanded, inputs, outputs, updates, dict(weights or {}), training, seed, dev)
+    except LoomError:
+        raise
+    except Exception as error:  # a CUDA failure (driver, memory...): the CPU takes over, said once
+        if dev.name == "cpu":
+            raise
+        dev = _cpu_instead(error)
+        step = Function(_compiled(request, dev), expanded, inputs, outputs, updates, dict(weights or {}),
+                        training, seed, dev)
+    step._request = request
+    return step
+
+
+def _compiled(request: tuple, device: Any) -> tuple:
+    """The cached (program, optimized graph, records) for a request on a device, built if new."""
+    graph, inputs, outputs, updates, training, exclude = request
+    key = _cache_key(graph, inputs, outputs, updates, device.name, training, exclude)
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        compiled = _build(graph, inputs, outputs, updates, device, exclude)
+        _CACHE[key] = compiled
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return compiled
+
+
+def _cpu_instead(error: Exception) -> Any:
+    reason = f"CUDA failed ({type(error).__name__}: {error}); running on the CPU"
+    warnings.warn(reason, RuntimeWarning, stacklevel=3)
+    return NumpyDevice(fallback_reason=reason)
+
+
+def _expand(graph: Graph, refs: list) -> tuple[Graph, dict]:
+    """Expand layers; a ref to a layer's output is mapped to the node that now computes it."""
+    work = graph.copy()
+    probes = {}
+    for ref in dict.fromkeys(refs):
+        if ref[0] in work and is_layer(work, ref[0]):
+            probe = work.add_node("Neg", node_id=work.unique_id("probe"))
+            work.connect(ref[0], ref[1], probe, "x", typed=False)
+            probes[ref] = probe
+    expanded = expand_layers(work)
+    where = {}
+    for ref, probe in probes.items():
+        where[ref] = expanded.source(probe, "x")
+        expanded.remove_node(probe)
+    return expanded, where
+
+
+def _cache_key(graph: Graph, inputs: list, outputs: list, updates: dict, device: str, training: bool,
+               exclude: frozenset) -> str:
+    """A hash of what the step computes: nodes, attrs and wires (not positions), and the request."""
+    doc = graph.to_dict()
+    doc = {"nodes": [{k: v for k, v in n.items() if k != "ui"} for n in doc["nodes"]], "edges": doc["edges"],
+           "request": [inputs, outputs, sorted(updates.items()), device, training, sorted(exclude)]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _build(graph: Graph, inputs: list, outputs: list, updates: dict, device: Any, exclude: frozenset) -> tuple:
+    """Optimize, plan and generate: the shared, cacheable part of a compiled step."""
+    protected = outputs + list(updates.values())
+    optimized, refs, records = optimize(graph, protected, exclude, {"max_operands": device.max_operands})
+    new_outputs, new_updates = refs[:len(outputs)], dict(zip(updates, refs[len(outputs):]))
+    needed = optimized.required([r[0] for r in refs]) if refs else set()
+    fed = inputs + [n for n in optimized.nodes if optimized.op_name(n) == "Input" and n in needed and n not in inputs]
+    the_plan = plan(optimized, new_outputs, new_updates, kind_of, optimized.types())
+    program = Generator(optimized, the_plan, fed, new_outputs, new_updates, device).generate()
+    return program, optimized, records
+
+
+def clear_cache() -> None:
+    """Forget every compiled program (tests use it to time a cold compile)."""
+    _CACHE.clear()
+
+
+__all__ = ["Function", "clear_cache", "compile"]

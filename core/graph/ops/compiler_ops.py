@@ -112,3 +112,27 @@ register(OpSpec(
     (Port("x"), Port("labels", differentiable=False)), _pick_type, _pick,
     grad=lambda g, x, labels, y: (
         apply("BroadcastLike", g, x, axes=1, keepdims=False) * apply("OneHot", labels, x), None)))
+
+
+def _xent_grad_type(types, attrs):
+    logits, labels = types
+    if not logits.is_float or logits.ndim != 2 or labels.dtype != "int64" or labels.shape != logits.shape[:1]:
+        raise ShapeError(f"SoftmaxXentGrad needs float logits (N, classes) and int64 labels (N,), "
+                         f"got {logits} and {labels}")
+    return [logits]
+
+
+def _xent_grad(logits, labels):
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"labels must lie in 0..{logits.shape[1] - 1}")
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    out = e / e.sum(axis=1, keepdims=True)
+    out[np.arange(len(labels)), labels] -= 1
+    return out
+
+
+register(OpSpec(
+    "SoftmaxXentGrad", INTERNAL, "softmax(logits) - onehot(labels): the cross-entropy's gradient "
+    "with respect to the logits, times the batch size.",
+    (Port("logits", differentiable=False), Port("labels", differentiable=False)),
+    _xent_grad_type, _xent_grad, hidden=True))

@@ -1,0 +1,202 @@
+"""Benchmarks of the compiler (a script, not a test): each workload is timed side by side in one
+process, contestants interleaved repeat by repeat, and the medians printed as a table.
+
+    python bench/run.py [--json] [--repeats 7] [--device cpu|cuda|auto] [--only W1,W2,W3,compile]
+
+W1  the lecture's MLP (64-100-100-10, tanh, softmax cross-entropy, SGD) on digits, batch 64
+W2  an MLP 784-512-512-10 with ReLU, batch 256, random data
+W3  tanh(0.7*x + 0.3) * sigmoid(x) + 0.5*x*x on 10 million float32, against a large copy
+compile: seed_mlp.json with its gradient and SGD updates, from a cold cache
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+# PyTorch's OpenMP workers spin after each call and would steal the cores from the contestant
+# that runs next; passive waiting keeps the interleaved measurements fair.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.bench_compiler_workloads import (hand_mlp_step, loom_mlp, mlp_graph, seed_mlp_step,  # noqa: E402
+                                            torch_mlp_step)
+
+EXAMPLE = ROOT / "resources" / "examples" / "seed_mlp.json"
+
+
+def interleaved(contestants: dict[str, Callable], repeats: int, budget_s: float = 0.25) -> dict[str, float]:
+    """Median ms per call of each contestant.
+
+    Each repeat runs every contestant in turn for a block of about `budget_s`, every call timed
+    alone; the median over all calls ignores those a pause of this shared machine landed on.
+    Blocks rather than single calls alternate, so the BLAS or OpenMP threads one contestant
+    leaves spinning do not land on the next one's calls.
+    """
+    loops = {}
+    for name, fn in contestants.items():
+        fn()
+        start = time.perf_counter()
+        fn()
+        loops[name] = max(1, int(budget_s / max(time.perf_counter() - start, 1e-6)))
+    samples: dict[str, list[float]] = {name: [] for name in contestants}
+    clock = time.perf_counter
+    for _ in range(repeats):
+        for name, fn in contestants.items():
+            times = samples[name]
+            fn()  # settle: the first call after another contestant pays for its leftovers
+            for _ in range(loops[name]):
+                start = clock()
+                fn()
+                times.append((clock() - start) * 1e3)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _digits_batch(batch: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.data[:batch] / 16.0).astype(np.float32)
+    return x, digits.target[:batch].astype(np.int64)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def bench_mlp(name: str, sizes: list[int], activation: str, batch: int, data, repeats: int, device: str,
+              use_torch: bool = True) -> dict:
+    """W1/W2: one SGD step of an MLP, Loom against hand-written NumPy and PyTorch eager."""
+    graph = mlp_graph(sizes, activation)
+    x, y = data
+    step = loom_mlp(graph, device)
+    weights = step.get_weights()
+    contestants = {"loom_ms": lambda: step(x, y),
+                   "numpy_ms": hand_mlp_step(weights, sizes, activation, x, y)}
+    torch = _torch() if use_torch else None
+    if torch is not None:
+        contestants["torch_ms"] = torch_mlp_step(torch, weights, sizes, activation, x, y)
+    result = interleaved(contestants, repeats)
+    result["device"] = step.device.name
+    return result
+
+
+def bench_chain(repeats: int, device: str, size: int = 10_000_000) -> dict:
+    """W3: the fused elementwise chain against NumPy eager and a copy of the same size."""
+    from core.compiler import compile
+    from core.graph import Graph
+    from core.graph.builder import Builder, apply
+
+    graph = Graph()
+    graph.add_node("Input", {"shape": ["N"], "dtype": "float32"}, node_id="x")
+    x = Builder(graph).var("x")
+    y = apply("Tanh", 0.7 * x + 0.3) * apply("Sigmoid", x) + 0.5 * x * x
+    step = compile(graph, ["x"], [y.node], device=device)
+    data = np.random.default_rng(0).normal(size=size).astype(np.float32)
+    target = np.empty_like(data)
+
+    def loom() -> None:
+        step(data)
+
+    def eager() -> None:
+        np.tanh(0.7 * data + 0.3) * (1 / (1 + np.exp(-data))) + 0.5 * data * data
+
+    result = interleaved({"loom_ms": loom, "numpy_ms": eager,
+                          "copy_floor_ms": lambda: np.copyto(target, data)}, repeats, budget_s=0.4)
+    result["device"] = step.device.name
+    return result
+
+
+def bench_compile(repeats: int, device: str) -> dict:
+    """Cold compile of seed_mlp.json with gradient and SGD updates (the cache cleared each time)."""
+    from core.compiler.function import clear_cache
+
+    times = []
+    for _ in range(repeats):
+        clear_cache()
+        start = time.perf_counter()
+        seed_mlp_step(EXAMPLE, device)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    seed_mlp_step(EXAMPLE, device)
+    cached = time.perf_counter() - start
+    return {"compile_s": statistics.median(times), "cached_compile_s": cached}
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "load_average": [round(v, 2) for v in os.getloadavg()]}
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            info["processor"] = names[0]
+    except OSError:
+        pass
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Loom compiler benchmarks")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    parser.add_argument("--only", default="W1,W2,W3,compile")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even where installed")
+    args = parser.parse_args(argv)
+    wanted = set(args.only.split(","))
+    results: dict = {}
+    if "W3" in wanted:  # first: the MLPs' BLAS and OpenMP workers would still be spinning
+        results["W3"] = bench_chain(args.repeats, args.device)
+    if "W1" in wanted:
+        results["W1"] = bench_mlp("W1", [64, 100, 100, 10], "Tanh", 64, _digits_batch(64), args.repeats, args.device,
+                                  not args.no_torch)
+    if "W2" in wanted:
+        rng = np.random.default_rng(0)
+        data = (rng.normal(size=(256, 784)).astype(np.float32), rng.integers(0, 10, 256))
+        results["W2"] = bench_mlp("W2", [784, 512, 512, 10], "ReLU", 256, data, args.repeats, args.device,
+                                  not args.no_torch)
+    if "compile" in wanted:
+        results.update(bench_compile(max(3, args.repeats // 2), args.device))
+    results["machine"] = machine()
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        print(table(results))
+    return 0
+
+
+def table(results: dict) -> str:
+    """The results as a Markdown table, ratios against NumPy."""
+    lines = ["| workload | Loom ms | NumPy ms | PyTorch ms | copy floor ms | Loom / NumPy |",
+             "|---|---|---|---|---|---|"]
+    for name in ("W1", "W2", "W3"):
+        if name in results:
+            r = results[name]
+            cell = lambda key: f"{r[key]:.3f}" if key in r else "-"
+            lines.append(f"| {name} | {cell('loom_ms')} | {cell('numpy_ms')} | {cell('torch_ms')} | "
+                         f"{cell('copy_floor_ms')} | {r['loom_ms'] / r['numpy_ms']:.2f}x |")
+    if "compile_s" in results:
+        lines.append(f"\ncompile seed_mlp.json with gradient and updates: {results['compile_s']:.3f} s "
+                     f"(cached: {results['cached_compile_s'] * 1e3:.1f} ms)")
+    lines.append(f"machine: {results['machine']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The CPU device: NumPy with preallocated out= buffers. A fused kernel is a ufunc chain; on
+large tensors it runs over cache-sized chunks with small scratch buffers, spread over the cores.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+CHUNK = 16384                 # elements per chunk: a few scratch buffers stay in L2
+PARALLEL_MIN = 1 << 21        # below this many elements one thread is faster (measured here)
+_KERNELS: dict[str, Callable] = {}
+_POOL: Optional[ThreadPoolExecutor] = None
+_POOL_LOCK = threading.Lock()
+
+
+def workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(workers(), thread_name_prefix="loom-cpu")
+        return _POOL
+
+
+def compile_source(name: str, source: str) -> Callable:
+    """Exec a generated kernel (names were generated, never read from a file); cached by hash."""
+    key = hashlib.sha256(source.encode()).hexdigest()
+    if key not in _KERNELS:
+        namespace: dict = {"np": np}
+        exec(compile(source, f"<loom kernel {name}>", "exec"), namespace)
+        _KERNELS[key] = namespace[name]
+    return _KERNELS[key]
+
+
+class NumpyElementwise:
+    """One fused kernel on the CPU: plain (whole arrays) or chunked, chosen per shape."""
+
+    def __init__(self, name: str, source: str, temps: int, bool_temps: int) -> None:
+        self.name, self.source = name, source
+        self.fn = compile_source(name, source)
+        self.temps, self.bool_temps = temps, bool_temps
+
+    def bind(self, out_shape: tuple, dtype: str, in_shapes: Sequence[tuple]) -> Callable:
+        size = int(np.prod(out_shape))
+        chunkable = all(s == tuple(out_shape) or int(np.prod(s)) == 1 for s in in_shapes)
+        if size < 4 * CHUNK or not chunkable:
+            scratch = [np.empty(out_shape, dtype) for _ in range(self.temps)]
+            scratch += [np.empty(out_shape, bool) for _ in range(self.bool_temps)]
+            return _plain(self.fn, scratch)
+        return ChunkedRun(self.fn, size, dtype, self.temps, self.bool_temps, [s == tuple(out_shape) for s in in_shapes])
+
+
+def _plain(fn: Callable, scratch: list) -> Callable:
+    return functools.partial(fn, *scratch) if scratch else fn
+
+
+class ChunkedRun:
+    """Runs a kernel over flat chunks, each worker with its own small scratch buffers.
+
+    Workers take chunks from a shared counter, so a worker the OS pauses (another process on
+    the core) does not hold the others up: they simply take more chunks.
+    """
+
+    def __init__(self, fn: Callable, size: int, dtype: str, temps: int, bool_temps: int,
+                 full: list[bool]) -> None:
+        self.fn, self.size, self.full = fn, size, full
+        self.workers = workers() if size >= PARALLEL_MIN else 1
+        self.scratch = [[np.empty(CHUNK, dtype) for _ in range(temps)] + [np.empty(CHUNK, bool) for _ in range(bool_temps)]
+                        for _ in range(self.workers)]
+        self.chunks = -(-size // CHUNK)
+
+    def __call__(self, *arrays: Any) -> None:
+        *inputs, out = arrays
+        if not out.flags.c_contiguous or not all(a.flags.c_contiguous for a, f in zip(inputs, self.full) if f):
+            _plain(self.fn, [np.empty(out.shape, t.dtype) for t in self.scratch[0]])(*arrays)
+            return
+        flat = [a.reshape(-1) if f else a.reshape(()) for a, f in zip(inputs, self.full)]
+        flat_out = out.reshape(-1)
+        counter = itertools.count()
+        if self.workers == 1:
+            self._work(0, counter, flat, flat_out)
+            return
+        futures = [_pool().submit(self._work, i, counter, flat, flat_out) for i in range(1, self.workers)]
+        self._work(0, counter, flat, flat_out)
+        for f in futures:
+            f.result()
+
+    def _work(self, worker: int, counter: Any, flat: list, out: np.ndarray) -> None:
+        scratch, fn, full, size, chunks = self.scratch[worker], self.fn, self.full, self.size, self.chunks
+        for index in counter:
+            if index >= chunks:
+                return
+            start = index * CHUNK
+            stop = min(start + CHUNK, size)
+            n = stop - start
+            args = [a[start:stop] if f else a for a, f in zip(flat, full)]
+            fn(*(t[:n] for t in scratch), *args, out[start:stop])
+
+
+# ---- Kernels for the ops that are not elementwise (all write into out=)
+
+def softmax(x: np.ndarray, axis: int, out: np.ndarray, keep: np.ndarray) -> None:
+    """exp(x - max) / sum, as the reference computes it."""
+    np.maximum.reduce(x, axis=axis, keepdims=True, out=keep)
+    np.subtract(x, keep, out)
+    np.exp(out, out)
+    np.add.reduce(out, axis=axis, keepdims=True, out=keep)
+    np.divide(out, keep, out)
+
+
+def log_softmax(x: np.ndarray, axis: int, out: np.ndarray, keep: np.ndarray, full: np.ndarray) -> None:
+    """(x - max) - log(sum(exp(x - max)))."""
+    np.maximum.reduce(x, axis=axis, keepdims=True, out=keep)
+    np.subtract(x, keep, out)
+    np.exp(out, full)
+    np.add.reduce(full, axis=axis, keepdims=True, out=keep)
+    np.log(keep, keep)
+    np.subtract(out, keep, out)
+
+
+def check_labels(labels: np.ndarray, classes: int) -> None:
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"labels must lie in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
+
+
+def softmax_rows(x: np.ndarray, out: np.ndarray, t: np.ndarray, m: np.ndarray, s: np.ndarray) -> None:
+    """Softmax over the last axis of a matrix, worked on its transpose t (classes, rows) so the
+    reductions over a few classes run as vector sweeps instead of short row loops."""
+    np.copyto(t, x.T)
+    np.maximum.reduce(t, axis=0, out=m)
+    np.subtract(t, m, t)
+    np.exp(t, t)
+    np.add.reduce(t, axis=0, out=s)
+    np.divide(t, s, t)
+    np.copyto(out, t.T)
+
+
+def softmax_xent(z: np.ndarray, labels: np.ndarray, out: np.ndarray, t: np.ndarray, m: np.ndarray,
+                 s: np.ndarray, picked: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
+    """-mean(log_softmax(z)[i, labels[i]]), worked on the transpose t (classes, rows).
+
+    Leaves t = exp(z - max), s = its column sums and index = the flat position of each label in
+    t, for xent_grad_from. A label past the last class makes the index run off the end (take
+    raises); negative ones would wrap around, so they are checked.
+    """
+    n, classes = z.shape
+    if labels.size and np.minimum.reduce(labels) < 0:
+        check_labels(labels, classes)
+    np.copyto(t, z.T)
+    np.maximum.reduce(t, axis=0, out=m)
+    np.subtract(t, m, t)
+    np.multiply(labels, n, index)
+    np.add(index, rows, index)
+    t.reshape(-1).take(index, out=picked)
+    np.exp(t, t)
+    np.add.reduce(t, axis=0, out=s)
+    np.log(s, m)
+    np.subtract(picked, m, picked)
+    np.add.reduce(picked, axis=None, out=out)
+    np.divide(out, -n, out)
+
+
+def xent_grad_from(t: np.ndarray, s: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """softmax - onehot from what softmax_xent left behind (it uses up t and s)."""
+    np.divide(t, s, t)
+    flat = t.reshape(-1)
+    flat.take(index, out=s)
+    np.subtract(s, 1, s)
+    flat.put(index, s)
+    np.copyto(out, t.T)
+
+
+def softmax_xent_grad(z: np.ndarray, labels: np.ndarray, out: np.ndarray, t: np.ndarray, m: np.ndarray,
+                      s: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
+    """softmax(z) - onehot(labels), standalone."""
+    n, classes = z.shape
+    check_labels(labels, classes)
+    np.copyto(t, z.T)
+    np.maximum.reduce(t, axis=0, out=m)
+    np.subtract(t, m, t)
+    np.exp(t, t)
+    np.add.reduce(t, axis=0, out=s)
+    np.multiply(labels, n, index)
+    np.add(index, rows, index)
+    xent_grad_from(t, s, index, out)
+
+
+def one_hot(labels: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
+    check_labels(labels, out.shape[1])
+    out.fill(0)
+    out[rows, labels] = 1
+
+
+class BlasThreads:
+    """The process-wide OpenBLAS thread count, found once through threadpoolctl where installed.
+
+    Small matrix products lose more to waking a second BLAS thread (and, on a busy machine,
+    waiting for it) than they gain, so a step whose products are all small runs them on one.
+    """
+
+    def __init__(self) -> None:
+        self._set: Optional[Callable] = None
+        self.default = 1
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            for lib in ThreadpoolController().lib_controllers:
+                if lib.internal_api == "openblas":
+                    prefix, suffix = getattr(lib, "_symbol_prefix", ""), getattr(lib, "_symbol_suffix", "")
+                    self._set = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}")
+                    self.default = lib.num_threads
+                    break
+        except Exception:  # no threadpoolctl, or a BLAS it cannot drive: leave threads alone
+            self._set = None
+
+    def set(self, n: int) -> None:
+        if self._set is not None:
+            self._set(int(n))
+
+
+_BLAS: Optional[BlasThreads] = None
+
+
+def blas_threads() -> BlasThreads:
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = BlasThreads()
+    return _BLAS
+
+
+class NumpyDevice:
+    """The CPU: NumPy arrays, host memory, kernels as ufunc chains."""
+
+    name = "cpu"
+    xp = np
+    max_operands = 32
+    single_blas_macs = int(os.environ.get("LOOM_SINGLE_BLAS_MACS", 1 << 22))
+    fallback_reason: Optional[str] = None
+
+    def __init__(self, fallback_reason: Optional[str] = None) -> None:
+        self.fallback_reason = fallback_reason
+
+    def __repr__(self) -> str:
+        return "NumpyDevice(cpu)"
+
+    def namespace(self) -> dict:
+        return {"np": np, "matmul": np.matmul, "sum_reduce": np.add.reduce, "max_reduce": np.maximum.reduce,
+                "broadcast_to": np.broadcast_to, "expand_dims": np.expand_dims, "take": np.take,
+                "concatenate": np.concatenate, "softmax": softmax, "log_softmax": log_softmax,
+                "softmax_xent": softmax_xent, "one_hot": one_hot, "softmax_rows": softmax_rows,
+                "xent_grad_from": xent_grad_from, "softmax_xent_grad": softmax_xent_grad}
+
+    def empty(self, shape: tuple, dtype: str) -> np.ndarray:
+        return np.empty(shape, dtype)
+
+    def to_device(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def to_host(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def synchronize(self) -> None:
+        return None
+
+    def arange(self, n: int) -> np.ndarray:
+        return np.arange(n)
+
+    def elementwise(self, name: str, cpu: Any, cuda: tuple[str, str, str]) -> NumpyElementwise:
+        return NumpyElementwise(name, cpu.source, cpu.temps, cpu.bool_temps)
+
+    def host_function(self, fn: Callable) -> Callable:
+        return fn
+
+    def blas_guard(self, largest_product: int) -> Optional[tuple[Callable, Callable]]:
+        """(enter, leave) calls that run a step's products on one BLAS thread, when all are small."""
+        blas = blas_threads()
+        if blas.default <= 1 or not 0 < largest_product <= self.single_blas_macs:
+            return None  # no products (do not touch BLAS: setting threads wakes its workers) or big ones
+        return (lambda: blas.set(1)), (lambda: blas.set(blas.default))
