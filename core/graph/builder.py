@@ -92,8 +92,8 @@ class Builder:
         node = self.graph.add_node(op, attrs, node_id=self.graph.unique_id(name or self.prefix + op.lower()),
                                    role=self.role, ui=ui)
         for port, var in zip(spec.input_names(self.graph.attrs(node)), inputs):
-            self.graph.connect(var.node, var.port, node, port)
-        outs = infer_node(self.graph, node, [v.type for v in inputs])
+            self.graph.connect(var.node, var.port, node, port, typed=False)
+        outs = infer_node(self.graph, node, [v.type for v in inputs])  # the type check, done once
         result = []
         for port, t in zip(spec.output_names(), outs):
             self.types[(node, port)] = t

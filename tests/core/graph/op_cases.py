@@ -100,6 +100,7 @@ CASES = [
     Case("Embedding", {"ids": (2, 3)}, {"num_embeddings": 5, "dim": 4, "dtype": "float64"}, ints={"ids": 5}),
     Case("Gather", {"table": (5, 4), "ids": (2, 3)}, ints={"ids": 5}, batch=False),
     Case("SoftmaxCrossEntropy", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
+    Case("PickLabels", {"x": (4, 5), "labels": (4,)}, ints={"labels": 5}),
     Case("BinaryCrossEntropy", {"logits": (4, 1), "targets": (4, 1)}, binary=("targets",)),
     Case("BinaryCrossEntropy", {"logits": (6,), "targets": (6,)}, binary=("targets",)),
     Case("MSE", {"pred": (4, 3), "target": (4, 3)}),
@@ -125,6 +126,10 @@ FORWARD_ONLY = [
     Case("ConvGradKernel", {"x": (2, 2, 5, 5), "g": (2, 3, 3, 3), "like": (3, 2, 3, 3)}, batch=False),
     Case("MaxPoolGrad", {"g": (2, 2, 3, 3), "x": (2, 2, 6, 6)}),
     Case("DropoutMask", {"x": M}, {"rate": 0.5}),
+    Case("Fused", {"x1": M, "x2": M}, {"n": 2, "expr": "tanh(x1) * x2 + 1.0", "dtype": "float64"}),
+    Case("Fused", {"x1": M, "x2": (4,)}, {"n": 2, "expr": "where(x1 > x2, exp(-abs(x1)), x2 ** 2)",
+                                           "dtype": "float64"}, batch=False),
+    Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
 ]
 
 NOT_DIFFERENTIABLE = {
@@ -138,4 +143,6 @@ NOT_DIFFERENTIABLE = {
     "ConvGradInput": "only produced by gradients (first order)",
     "ConvGradKernel": "only produced by gradients (first order)",
     "MaxPoolGrad": "only produced by gradients (first order)", "DropoutMask": "random, not a function of x",
+    "Fused": "made by the compiler after differentiation",
+    "SoftmaxXentGrad": "only produced by gradients (first order)",
 }

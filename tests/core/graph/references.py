@@ -104,6 +104,15 @@ REFERENCES = {
     "Greater": lambda a, b: (a > b) * 1.0, "GreaterEqual": lambda a, b: (a >= b) * 1.0,
     "Equal": lambda a, b: (a == b) * 1.0, "Sign": np.sign,
     "InRange": lambda x, lo, hi: ((x >= lo) & (x <= hi)) * 1.0,
+    "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
+    "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
+    "Fused": lambda *xs, expr, n, dtype: _FUSED[expr](*xs),
+}
+
+# The fused cases' expressions, written out by hand.
+_FUSED = {
+    "tanh(x1) * x2 + 1.0": _scalar(lambda a, b: math.tanh(a) * b + 1.0),
+    "where(x1 > x2, exp(-abs(x1)), x2 ** 2)": _scalar(lambda a, b: math.exp(-abs(a)) if a > b else b * b),
 }
 
 # Layers: reference(x, **params, **attrs) with params named as the layer owns them.
