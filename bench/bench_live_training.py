@@ -1,0 +1,123 @@
+"""Steps per second of a training run with the live plots open, against the same run headless.
+
+    python bench/bench_live_training.py [--example spirals] [--steps 3000] [--repeat 3]
+
+Both are measured in this process, alternating, as wall-clock time from the first batch to the last
+(the plotted run includes its worker's probes: decision boundary, histograms, gradient overlay).
+Prints the median steps/s of each and the ratio; the target is plots >= 0.9 x headless.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
+
+from core.graph import load_graph  # noqa: E402
+from core.training import Run  # noqa: E402
+from gui.training.install import install_training  # noqa: E402
+
+
+def headless(graph, steps: int) -> float:
+    """Steps/s of a bare Run iterated in this thread."""
+    run = Run(graph, steps=steps)
+    iterator = run.start()
+    next(iterator)                       # the first batch warms caches; timing starts after it
+    started = time.perf_counter()
+    for _ in iterator:
+        pass
+    return (steps - 1) / (time.perf_counter() - started)
+
+
+def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tuple[float, int, float]:
+    """Steps/s of the same run driven from the training panel with the plots open and drawing.
+
+    With `views` the worker also computes the boundary, histograms and gradient overlay. Returns
+    (steps/s, redraws, share of the wall time the UI thread spent on the CPU).
+    """
+    config = dict(graph.training)
+    window = QMainWindow()
+    window.graph = graph
+    window.resize(1400, 900)
+    feature = install_training(window)
+    if not views:
+        feature.panel.probe_factory = lambda graph: []
+    window.show()
+    marks: dict[str, float] = {}
+    redraws = [0]
+
+    def on_metrics(items) -> None:
+        redraws[0] += 1
+        if "first" not in marks:
+            marks["first"] = time.perf_counter()
+            marks["first_step"] = items[-1].step
+        marks["last"] = time.perf_counter()
+        marks["last_step"] = items[-1].step
+
+    feature.controller.sig_metrics.connect(on_metrics)
+    loop = QEventLoop()
+
+    def on_state(state: str) -> None:
+        if state in ("stopped", "failed", "finished"):
+            loop.quit()
+
+    def check(items) -> None:
+        if items[-1].step >= steps:
+            feature.controller.stop()
+
+    feature.controller.sig_metrics.connect(check)
+    feature.controller.sig_state.connect(on_state)
+    graph.set_training({**config, "epochs": 10 ** 6})
+    QTimer.singleShot(600_000, loop.quit)
+    feature.panel.start()
+    cpu, wall = time.thread_time(), time.perf_counter()
+    loop.exec()
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall                          # the real event loop: the UI thread sleeps in Qt between events
+    if feature.controller.state != "stopped":
+        raise SystemExit(f"the plotted run did not complete: {feature.panel.message.text()}")
+    app.processEvents()
+    graph.set_training(config)
+    rate = (marks["last_step"] - marks["first_step"]) / (marks["last"] - marks["first"])
+    feature.close()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return rate, redraws[0], cpu / wall
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--example", default="spirals")
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication([])
+    graph, _ = load_graph(ROOT / "resources" / "examples" / f"{args.example}.json")
+    bare, plots_only, plotted = [], [], []
+    for _ in range(args.repeat):
+        bare.append(headless(graph.copy(), args.steps))
+        rate, redraws, ui = with_plots(app, graph, args.steps, views=False)
+        plots_only.append(rate)
+        print(f"  headless {bare[-1]:8.1f} steps/s | curves only {rate:8.1f} steps/s ({redraws} redraws, "
+              f"UI thread on CPU {100 * ui:.0f} % of the time)", end="")
+        rate, redraws, ui = with_plots(app, graph, args.steps, views=True)
+        plotted.append(rate)
+        print(f" | curves + views {rate:8.1f} steps/s (UI {100 * ui:.0f} %)")
+    b, c, p = statistics.median(bare), statistics.median(plots_only), statistics.median(plotted)
+    print(f"{args.example}, {args.steps} steps, median of {args.repeat}: headless {b:.1f} steps/s; "
+          f"curves only {c:.1f} (ratio {c / b:.3f}); curves + boundary/histogram/overlay views {p:.1f} "
+          f"(ratio {p / b:.3f}, {100 * (1 - p / b):+.1f} % slower)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

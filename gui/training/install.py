@@ -1,0 +1,295 @@
+"""Wires live training into the main window: docks, a Training menu, the worker, the views, the canvas.
+
+    feature = install_training(window)   # once, after the window is built
+    feature.close()                      # stops the worker, removes docks and menu, disconnects all
+
+The canvas is optional: scene methods (`highlight_node`, `set_edge_overlay`, `set_node_summary`,
+`select_nodes`, `set_kernel_groups`) are called only where the window's scene or canvas has them;
+otherwise the same information is shown in the panels.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea, QTabWidget
+
+from core.graph import Graph
+from core.training import NonFiniteError, read_config
+
+from .boundary import BoundaryProbe, BoundaryView
+from .compiled_view import CompiledView, describe_compiled
+from .controller import Probe, RunRequest, TrainingController
+from .curves import CurvesPanel
+from .digits_views import DigitsProbe, DigitsView
+from .histograms import GradientProbe, HistogramsPanel
+from .inspect import InspectPanel, summarize_batch
+from .panel import TrainingPanel, describe_error
+
+STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
+
+
+def confirm_stop(parent) -> bool:
+    """Ask whether to stop the run because the graph was edited (tests replace `feature.confirm_stop`)."""
+    answer = QMessageBox.question(
+        parent, "Stop training?",
+        "The graph changed while it trains. The run keeps using the graph as it was when it started.\n\n"
+        "Stop training now?", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+    return answer == QMessageBox.Yes
+
+
+class TrainingFeature(QObject):
+    """Owns the training docks, the controller and every connection it made; `close()` undoes them."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.graph: Optional[Graph] = None
+        self.confirm_stop: Callable[[Any], bool] = confirm_stop
+        self._asked = False
+        self._pending_question = False
+        self.controller = TrainingController(self)
+        self.panel = TrainingPanel(self.controller, None, undo_stack=getattr(window, "undo_stack", None),
+                                   probe_factory=self.probes_for,
+                                   weights_provider=lambda: getattr(self.window, "weights", None) or None)
+        self.curves = CurvesPanel()
+        self.boundary = BoundaryView()
+        self.digits = DigitsView()
+        self.histograms = HistogramsPanel()
+        self.inspect = InspectPanel()
+        self.compiled = CompiledView()
+        self.views = QTabWidget()
+        for widget, title in ((self.curves, "Curves"), (self.boundary, "Boundary"), (self.digits, "Digits"),
+                              (self.histograms, "Histograms"), (self.inspect, "Inside"),
+                              (self.compiled, "Compiled")):
+            self.views.addTab(widget, title)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(self.panel)
+        self.panel_dock = self._dock("Training", scroll, "loom_training_dock", Qt.RightDockWidgetArea)
+        self.views_dock = self._dock("Training views", self.views, "loom_training_views_dock",
+                                     Qt.BottomDockWidgetArea)
+        self._arrange_docks()
+        self.menu = None
+        if hasattr(window, "menuBar"):
+            self.menu = window.menuBar().addMenu("&Training")
+            for text, slot in (("Start", self.panel.start), ("Pause", self.panel.pause),
+                               ("Resume", self.panel.resume), ("Step one batch", self.panel.step),
+                               ("Stop", self.panel.stop), (None, None), ("Run one batch", self.run_one_batch),
+                               ("Compile the training step", self.show_compiled)):
+                if text is None:
+                    self.menu.addSeparator()
+                else:
+                    self.menu.addAction(text).triggered.connect(lambda checked=False, slot=slot: slot())
+            self.menu.addSeparator()
+            self.menu.addAction(self.panel_dock.toggleViewAction())
+            self.menu.addAction(self.views_dock.toggleViewAction())
+        self.controller.sig_metrics.connect(self.curves.add_metrics)
+        self.controller.sig_ready.connect(lambda info: self.curves.set_total_steps(info.total_steps))
+        self.controller.sig_probe.connect(self._on_probe)
+        self.controller.sig_state.connect(self._on_state)
+        self.panel.sig_run_starting.connect(self._on_run_starting)
+        self.panel.sig_error.connect(self._on_error)
+        self.inspect.sig_run_batch.connect(self.run_one_batch)
+        self.inspect.sig_node_activated.connect(lambda node: self._scene_call("select_nodes", [node]))
+        self.compiled.sig_compile_requested.connect(self.show_compiled)
+        self.compiled.sig_kernel_selected.connect(lambda nodes: self._scene_call("select_nodes", nodes))
+        window.installEventFilter(self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.controller.shutdown)
+        self._replaced = getattr(window, "sig_graph_replaced", None)
+        if self._replaced is not None:
+            self._replaced.connect(self.set_graph)
+        self.set_graph(getattr(window, "graph", None))
+
+    # ---- Public API
+
+    def set_graph(self, graph: Optional[Graph]) -> None:
+        """Follow the window's (new) graph; a run in progress is stopped."""
+        if graph is self.graph:
+            return
+        if self.graph is not None:
+            for name in STRUCTURAL_EVENTS:
+                getattr(self.graph.events, name).disconnect(self._on_graph_edited)
+        if self.controller.active:
+            self.controller.stop()
+        self.graph = graph
+        if graph is not None:
+            for name in STRUCTURAL_EVENTS:
+                getattr(graph.events, name).connect(self._on_graph_edited)
+        self.panel.set_graph(graph)
+
+    def probes_for(self, graph: Graph) -> list[Probe]:
+        """The views' computations that fit this graph's training configuration."""
+        probes: list[Probe] = [GradientProbe()]
+        try:
+            config = read_config(graph)
+        except Exception:  # noqa: BLE001 (the run itself will report the problem)
+            return probes
+        if BoundaryProbe.applies(graph, config):
+            probes.append(BoundaryProbe())
+            self.views.setCurrentWidget(self.boundary)
+        if DigitsProbe.applies(graph, config):
+            probes.append(DigitsProbe())
+            self.views.setCurrentWidget(self.digits)
+        return probes
+
+    def run_one_batch(self) -> None:
+        """Evaluate every node on one batch with the current weights (in the worker) and show summaries."""
+        self.views.setCurrentWidget(self.inspect)
+        self._in_worker(summarize_batch, self._on_summaries)
+
+    def show_compiled(self) -> None:
+        """Gather the compiled training step in the worker and show it."""
+        self.views.setCurrentWidget(self.compiled)
+        self._in_worker(describe_compiled, self.compiled.show_info)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        """The window closing ends the worker thread (a thread must not outlive the application)."""
+        if watched is self.window and event.type() == QEvent.Close:
+            self.controller.shutdown()
+        return False
+
+    def close(self) -> None:
+        """Stop the worker, disconnect everything, remove the docks and the menu."""
+        self.controller.shutdown()
+        self.window.removeEventFilter(self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(self.controller.shutdown)
+            except (RuntimeError, TypeError):
+                pass
+        self.panel.wait_preview()
+        if self._replaced is not None:
+            self._replaced.disconnect(self.set_graph)
+            self._replaced = None
+        self.set_graph(None)
+        self._scene_call("set_edge_overlay", None)
+        for dock in (self.panel_dock, self.views_dock):
+            if hasattr(self.window, "removeDockWidget"):
+                self.window.removeDockWidget(dock)
+            dock.deleteLater()
+        if self.menu is not None:
+            self.window.menuBar().removeAction(self.menu.menuAction())
+            self.menu = None
+
+    # ---- Internals
+
+    def _dock(self, title: str, widget, name: str, area) -> QDockWidget:
+        dock = QDockWidget(title, self.window if hasattr(self.window, "addDockWidget") else None)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        if hasattr(self.window, "addDockWidget"):
+            self.window.addDockWidget(area, dock)
+        return dock
+
+    def _arrange_docks(self) -> None:
+        """Training shares the right column with the window's other right docks (as a tab); the views get
+        most of the bottom row."""
+        window = self.window
+        if not hasattr(window, "tabifyDockWidget"):
+            return
+        others = [d for d in window.findChildren(QDockWidget) if d not in (self.panel_dock, self.views_dock)
+                  and not d.isFloating()]
+        right = [d for d in others if window.dockWidgetArea(d) == Qt.RightDockWidgetArea]
+        if right:
+            window.tabifyDockWidget(right[0], self.panel_dock)
+            self.panel_dock.raise_()
+        bottom = [d for d in others if window.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
+
+        def resize() -> None:
+            width = max(window.width(), 1000)
+            window.resizeDocks(bottom + [self.views_dock], [width // 5] * len(bottom) + [width], Qt.Horizontal)
+            window.resizeDocks([self.views_dock], [400], Qt.Vertical)
+            window.resizeDocks([self.panel_dock], [400], Qt.Horizontal)
+
+        resize()
+        QTimer.singleShot(0, resize)   # once more after the window has laid itself out
+
+    def _in_worker(self, fn, callback) -> None:
+        """Run fn(run) in the worker; with no run yet, build one (paused) first."""
+        if not self.controller.submit(fn, callback):
+            if self.graph is None:
+                return
+            request = RunRequest(self.graph.copy(), None, getattr(self.window, "weights", None) or None,
+                                 "cpu", "", [], start_running=False)
+            self.controller.start(request)
+            self.controller.submit(fn, callback)
+
+    def _scene_call(self, name: str, *args) -> bool:
+        """Call a canvas method when the window's scene or canvas offers it; False when none does."""
+        for owner in (getattr(self.window, "scene", None), getattr(self.window, "canvas", None)):
+            if owner is None:
+                continue
+            if not hasattr(owner, name) and callable(getattr(owner, "scene", None)):
+                owner = owner.scene()
+            method = getattr(owner, name, None)
+            if callable(method):
+                method(*args)
+                return True
+        return False
+
+    def _on_run_starting(self, label: str) -> None:
+        self._asked = False
+        self.panel_dock.raise_()
+        self.curves.begin_run(label)
+        self.boundary.clear()
+        self.histograms.clear()
+        self.inspect.show_nonfinite(None, "")
+        self._scene_call("highlight_node", None, "")
+
+    def _on_probe(self, name: str, result: object) -> None:
+        if name == "boundary":
+            self.boundary.show_result(result)
+        elif name == "digits":
+            self.digits.show_result(result)
+        elif name == "gradients":
+            self.histograms.add_snapshot(result)
+            self.inspect.show_flow(result.edges)
+            self._scene_call("set_edge_overlay", result.edges)
+
+    def _on_summaries(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.inspect.show_nonfinite(None, "")
+            self.inspect.alert.setText(describe_error(result))
+            self.inspect.alert.show()
+            return
+        self.inspect.show_summaries(result)
+        for node, summary in result.items():
+            self._scene_call("set_node_summary", node, summary.text())
+
+    def _on_error(self, error: object) -> None:
+        node = getattr(error, "node", None)
+        if node is None:
+            return
+        message = describe_error(error)
+        self.inspect.show_nonfinite(node, message)
+        self._scene_call("highlight_node", node, message)
+        if isinstance(error, NonFiniteError):
+            self.views.setCurrentWidget(self.inspect)
+
+    def _on_state(self, state: str) -> None:
+        if state in ("finished", "stopped"):
+            self._asked = False
+
+    def _on_graph_edited(self, *args) -> None:
+        if self.controller.active and not self._asked and not self._pending_question:
+            self._pending_question = True
+            QTimer.singleShot(0, self._ask_stop)
+
+    def _ask_stop(self) -> None:
+        self._pending_question = False
+        if not self.controller.active or self._asked:
+            return
+        self._asked = True
+        if self.confirm_stop(self.window):
+            self.controller.stop()
+
+
+def install_training(window) -> TrainingFeature:
+    """Add live training to `window` (see the module docstring); call once after the window is built."""
+    return TrainingFeature(window)

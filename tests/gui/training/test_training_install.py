@@ -1,0 +1,126 @@
+"""install_training: the contract with the main window, curves export, graph replacement and close()."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from gui.training.install import install_training
+from training_helpers import example, wait_state
+
+
+class ReplacingWindow(QMainWindow):
+    """A window that can swap its graph, as the editor does when a file is opened."""
+
+    sig_graph_replaced = Signal(object)
+
+
+def test_install_on_the_real_main_window_then_close_removes_everything(qtbot, window):
+    docks_before = set(window.findChildren(QDockWidget))
+    menus_before = [a.text() for a in window.menuBar().actions()]
+    feature = install_training(window)
+    assert "&Training" in [a.text() for a in window.menuBar().actions()]
+    assert feature.panel_dock in window.findChildren(QDockWidget)
+    assert feature.panel.undo_stack is window.undo_stack
+    feature.panel.step()
+    qtbot.waitUntil(lambda: feature.controller.run is not None and feature.controller.run.step_count == 1,
+                    timeout=60000)
+    feature.panel.epochs_box.setValue(3)
+    assert window.graph.training["epochs"] == 3
+    window.undo_stack.undo()
+    assert window.graph.training["epochs"] != 3
+    feature.close()
+    assert not feature.controller.alive
+    assert [a.text() for a in window.menuBar().actions()] == menus_before
+    qtbot.waitUntil(lambda: set(window.findChildren(QDockWidget)) == docks_before, timeout=3000)
+    window.graph.set_attr("W1", "scale", 0.5)       # no listener is left behind to ask anything
+
+
+def test_a_replaced_graph_is_followed_and_the_old_one_forgotten(qtbot):
+    old, new = example("xor"), example("spirals")
+    window = ReplacingWindow()
+    window.graph = old
+    qtbot.addWidget(window)          # closed and deleted by qtbot, never by the garbage collector
+    feature = install_training(window)
+    try:
+        window.graph = new
+        window.sig_graph_replaced.emit(new)
+        assert feature.graph is new
+        assert feature.panel.dataset_box.currentText() == "spirals"
+        feature.confirm_stop = lambda parent: (_ for _ in ()).throw(AssertionError("asked about the old graph"))
+        feature.panel.start()
+        wait_state(qtbot, feature, ("running", "finished"), 60000)
+        old.set_attr("hidden", "units", 3)
+        qtbot.wait(100)
+        assert feature.controller.run.data.name == "spirals"
+    finally:
+        feature.close()
+    assert feature.graph is None
+
+
+def test_curves_keep_earlier_runs_and_export_csv_and_png(qtbot, make_feature, tmp_path):
+    window, feature = make_feature(example("xor"))
+    for _ in range(2):
+        feature.panel.start()
+        wait_state(qtbot, feature, "finished")
+        qtbot.waitUntil(lambda: feature.curves.series.steps.size == 400, timeout=5000)
+    curves = feature.curves
+    assert len(curves.earlier) == 1 and curves.earlier[0][0].label == "run 1"
+    np.testing.assert_allclose(curves.earlier[0][1][0].getData()[1], curves.earlier[0][0].smooth.values)
+    path = tmp_path / "numbers.csv"
+    curves.export_csv(path)
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    records = curves.series.records
+    assert len(rows) == len(records) == 400
+    assert [int(r["step"]) for r in rows] == list(range(1, 401))
+    np.testing.assert_allclose([float(r["loss"]) for r in rows], [m.loss for m in records])
+    epoch_rows = [r for r in rows if r["val_loss"]]
+    assert len(epoch_rows) == 40 and float(epoch_rows[-1]["val_accuracy"]) == 1.0
+    # the smoothed column is the debiased exponential moving average of the loss
+    losses = np.array([m.loss for m in records])
+    ema, expected = 0.0, []
+    for k, value in enumerate(losses, start=1):
+        ema = 0.9 * ema + 0.1 * value
+        expected.append(ema / (1 - 0.9 ** k))
+    np.testing.assert_allclose([float(r["loss_smoothed"]) for r in rows], expected, rtol=1e-12)
+    png = tmp_path / "plot.png"
+    curves.export_png(png)
+    assert png.stat().st_size > 1000
+    curves.set_log_scale(True)
+    assert curves.loss_plot.ctrl.logYCheck.isChecked()
+    curves.forget_earlier()
+    assert curves.earlier == []
+
+
+def test_a_graph_without_training_configuration_reports_it(qtbot, make_feature):
+    graph = example("xor")
+    graph.set_training({})
+    window, feature = make_feature(graph)
+    assert "no training configuration" in feature.panel.message.text()
+    feature.panel.start()
+    wait_state(qtbot, feature, "failed", 30000)
+    assert "training" in feature.panel.message.text()
+
+
+def test_the_training_menu_starts_and_stops_a_run(qtbot, make_feature):
+    graph = example("xor")
+    config = dict(graph.training, epochs=100000)
+    graph.set_training(config)
+    window, feature = make_feature(graph)
+    actions = {a.text(): a for a in feature.menu.actions()}
+    actions["Start"].trigger()
+    wait_state(qtbot, feature, "running", 30000)
+    qtbot.waitUntil(lambda: feature.controller.run.step_count > 3, timeout=30000)
+    actions["Stop"].trigger()
+    wait_state(qtbot, feature, "stopped")
+
+
+def test_closing_the_window_ends_the_worker(qtbot, make_feature):
+    window, feature = make_feature(example("xor"))
+    feature.panel.step()
+    qtbot.waitUntil(lambda: feature.controller.alive, timeout=30000)
+    window.close()
+    assert not feature.controller.alive
