@@ -20,6 +20,7 @@ from .canvas.edits import (CLIPBOARD_MIME, collapse_layer, copy_document, delete
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Document
+from .export_actions import ExportActions
 from .file_actions import FileActions
 from .icons import icon
 from .panels.inspector import InspectorPanel
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 280], Qt.Horizontal)
         self.resizeDocks([self.problems_dock], [120], Qt.Vertical)
         self.files = FileActions(self)
+        self.exports = ExportActions(self)
         self._build_status_bar()
         self._build_actions()
         self._build_menus()
@@ -237,6 +239,8 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", lambda: f.open(), k.Open, "open")
         self.act_save = self._action("&Save", f.save, k.Save, "save")
         self.act_save_as = self._action("Save &As…", lambda: f.save_as(), k.SaveAs)
+        self.act_import_onnx = self._action("&Import ONNX Model…", lambda: self.exports.import_onnx(),
+                                            tip="Open an ONNX model as a new graph with its weights")
         self.act_quit = self._action("&Quit", self.close, k.Quit)
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(k.Undo)
@@ -276,6 +280,10 @@ class MainWindow(QMainWindow):
         self.files.fill_examples(self.examples_menu)
         m.addSeparator()
         m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        self.export_menu = m.addMenu("E&xport")
+        self.export_actions = self.exports.fill_export_menu(self.export_menu)
+        m.addAction(self.act_import_onnx)
         m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu("&Edit")

@@ -110,7 +110,7 @@ class EdgeDrag(Interaction):
         target, ok, reason = self.target, self.ok, self.reason
         self.cancel()
         if target is None:
-            if not self.scene.items(pos):
+            if not [i for i in self.scene.items(pos) if not getattr(i, "is_overlay", False)]:
                 self.release_on_canvas()
             return
         if not ok:

@@ -2,11 +2,13 @@
 
 `set_graph` builds the items once and connects the graph's events to `_on_node_added`,
 `_on_edge_removed`, ...; `set_graph(None)` (or another graph) disconnects them. Items never
-edit the Graph; every change goes through the undo stack.
+edit the Graph; every change goes through the undo stack. Live training's overlays (culprit,
+value summaries, gradient flow, fused kernels) live in `CanvasOverlays`; they survive edits and
+rebuilds of the same graph and go when another graph is shown.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from .items.edge_item import EdgeItem
 from .items.node_item import NodeItem, format_value
 from .items.port_item import PortItem
 from .layout import auto_layout
+from .overlays import CanvasOverlays
 
 SPREADS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 GAP_X, GAP_Y = 60.0, 16.0
@@ -73,6 +76,7 @@ class GraphScene(QGraphicsScene):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh)
+        self.overlays = CanvasOverlays(self)
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
 
     # ---- Public API
@@ -83,8 +87,11 @@ class GraphScene(QGraphicsScene):
             for name in EVENTS:
                 getattr(self.graph.events, name).disconnect(getattr(self, f"_on_{name}"))
         self.cancel_interaction()
+        self.overlays.forget_items()
         self.clear()
         self.nodes, self.edges = {}, {}
+        if graph is not self.graph:
+            self.overlays.reset()
         self.graph = graph
         if graph is None:
             return
@@ -98,6 +105,7 @@ class GraphScene(QGraphicsScene):
                 item.setPos(item.pos() * self.spread)
         for edge in graph.edges():
             self._add_edge_item(edge)
+        self.overlays.build_groups()
         for name in EVENTS:
             getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
         self.refresh()
@@ -161,6 +169,46 @@ class GraphScene(QGraphicsScene):
             if node_id in self.nodes:
                 self.nodes[node_id].setSelected(True)
 
+    # ---- Overlays (live training; presentation only)
+
+    def highlight_node(self, node_id: Optional[str], message: str = "") -> None:
+        """Paint `node_id` as the culprit with `message` as its tooltip and centre the views on it;
+        None (or a node not on the canvas) clears the highlight."""
+        item = self.overlays.set_highlight(node_id, message)
+        if item is not None:
+            for view in self.views():
+                view.centerOn(item.mapRectToScene(QRectF(0, 0, item.width, item.height)).center())
+
+    def clear_highlight(self) -> None:
+        self.highlight_node(None, "")
+
+    def highlighted_node(self) -> Optional[str]:
+        return self.overlays.highlight[0] if self.overlays.highlight else None
+
+    def set_node_summary(self, node_id: Optional[str], text: str) -> None:
+        """Show what `node_id` computed in its tooltip and under it; "" clears it, None clears all."""
+        if node_id is None:
+            self.overlays.clear_summaries()
+        else:
+            self.overlays.set_summary(node_id, text)
+
+    def clear_node_summaries(self) -> None:
+        self.overlays.clear_summaries()
+
+    def set_edge_overlay(self, mapping: Optional[Mapping[Any, float]]) -> None:
+        """Colour and thicken wires by gradient magnitude: {(src, dst, dst_port): RMS} (Edge keys work
+        too); wires not in the mapping, or all of them for None, are drawn normally."""
+        self.overlays.set_edge_values(mapping)
+
+    def set_kernel_groups(self, groups: Any) -> None:
+        """Outline each fused kernel behind the nodes it covers: {name: node ids} or [(name, node ids)];
+        None clears."""
+        self.overlays.set_groups(groups)
+
+    def node_moved(self, node_id: str) -> None:
+        """A node item moved: kernel outlines around it follow."""
+        self.overlays.node_moved(node_id)
+
     def port_at(self, pos: QPointF, exclude: Optional[PortItem] = None) -> Optional[PortItem]:
         """The port nearest to `pos` within a few pixels, if any."""
         reach = 10.0
@@ -188,6 +236,7 @@ class GraphScene(QGraphicsScene):
         self.schedule_refresh()
 
     def _on_node_removed(self, node_id: str) -> None:
+        self.overlays.node_removed(node_id)
         item = self.nodes.pop(node_id, None)
         if item is not None:
             for edge_item in list(item.edges):
@@ -200,6 +249,7 @@ class GraphScene(QGraphicsScene):
         self.schedule_refresh()
 
     def _on_edge_removed(self, edge: Edge) -> None:
+        self.overlays.edge_removed(edge)
         self._remove_edge_item(edge)
         self.schedule_refresh()
 
@@ -238,6 +288,7 @@ class GraphScene(QGraphicsScene):
         item.setPos(self.to_scene(pos))
         self.nodes[node_id] = item
         self.addItem(item)
+        self.overlays.apply_node(item)
 
     def _add_edge_item(self, edge: Edge) -> None:
         src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
@@ -248,6 +299,7 @@ class GraphScene(QGraphicsScene):
         item = EdgeItem(edge, source, target)
         self.edges[edge] = item
         self.addItem(item)
+        self.overlays.apply_edge(item)
 
     def _remove_edge_item(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -267,7 +319,7 @@ class GraphScene(QGraphicsScene):
             fed = None if port.is_output else self.graph.in_edges(port.node_id).get(port.name)
             source = self.nodes[fed.src].port(fed.src_port, True) if fed is not None else None
             self._interaction = EdgeDrag(self, source, detach=fed) if source is not None else EdgeDrag(self, port)
-        elif not self.items(pos):
+        elif not self.overlays.items_under(self.items(pos)):
             self._interaction = RubberBandSelect(self, add=bool(event.modifiers() & Qt.ControlModifier))
         if self._interaction is not None:
             self._interaction.start(pos)

@@ -193,7 +193,7 @@ class GraphView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if event.button() == Qt.LeftButton and self.itemAt(event.position().toPoint()) is None:
+        if event.button() == Qt.LeftButton and self._item_at(event.position().toPoint()) is None:
             self.open_quick_add(event.position().toPoint())
             return
         super().mouseDoubleClickEvent(event)
@@ -202,7 +202,7 @@ class GraphView(QGraphicsView):
         if not self.context_actions:
             super().contextMenuEvent(event)
             return
-        item = self.itemAt(event.pos())
+        item = self._item_at(event.pos())
         node = getattr(item, "node", item)
         if node is not None and hasattr(node, "node_id") and not node.isSelected():
             self.graph_scene.select_nodes([node.node_id])
@@ -214,6 +214,13 @@ class GraphView(QGraphicsView):
             else:
                 menu.addAction(action)
         menu.exec(event.globalPos())
+
+    def _item_at(self, pos: QPoint):
+        """The topmost item under `pos`, looking through overlay outlines (fused kernels)."""
+        for item in self.items(pos):
+            if not getattr(item, "is_overlay", False):
+                return item
+        return None
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasFormat(OP_MIME):

@@ -1,4 +1,7 @@
-"""A wire between two ports: a curve with the inferred shape written at its middle."""
+"""A wire between two ports: a curve with the inferred shape written at its middle.
+
+Live training may tint and thicken it by the gradient flowing through it (`set_overlay`).
+"""
 from __future__ import annotations
 
 from typing import Optional
@@ -32,6 +35,8 @@ class EdgeItem(QGraphicsItem):
         self.target = target
         self.label = ""
         self.problem: Optional[str] = None
+        self.overlay_pen: Optional[QPen] = None   # the gradient overlay's pen, None when off
+        self.overlay_text = ""
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setZValue(0)
         self._path = QPainterPath()
@@ -52,9 +57,21 @@ class EdgeItem(QGraphicsItem):
         if (label, problem) == (self.label, self.problem):
             return
         self.label, self.problem = label, problem
-        self.setToolTip(f"{self.edge.src}.{self.edge.src_port} → {self.edge.dst}.{self.edge.dst_port}"
-                        + (f"\n{label}" if label else "") + (f"\n{problem}" if problem else ""))
+        self._update_tooltip()
         self.update_path()
+
+    def set_overlay(self, colour: Optional[QColor], width: float = 0.0, text: str = "") -> None:
+        """Paint the wire in `colour`, `width` pixels wide (None: back to normal); `text` joins the tooltip."""
+        self.overlay_pen = None if colour is None else QPen(colour, width * theme.Scale.factor, Qt.SolidLine,
+                                                            Qt.RoundCap)
+        self.overlay_text = text if colour is not None else ""
+        self._update_tooltip()
+        self.update_path()
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(f"{self.edge.src}.{self.edge.src_port} → {self.edge.dst}.{self.edge.dst_port}"
+                        + (f"\n{self.label}" if self.label else "") + (f"\n{self.problem}" if self.problem else "")
+                        + (f"\n{self.overlay_text}" if self.overlay_text else ""))
 
     def update_path(self) -> None:
         self.prepareGeometryChange()
@@ -70,6 +87,8 @@ class EdgeItem(QGraphicsItem):
         else:
             self._label_rect = QRectF()
         pad = 6.0 * theme.Scale.factor
+        if self.overlay_pen is not None:
+            pad = max(pad, self.overlay_pen.widthF() / 2 + 2.0)
         self._bounds = self._path.boundingRect().adjusted(-pad, -pad, pad, pad).united(self._label_rect)
         self.update()
 
@@ -93,6 +112,8 @@ class EdgeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.Antialiasing, lod > 0.3)
         state = "selected" if self.isSelected() else "problem" if self.problem else "normal"
         pen, label_pen = _pens(state)
+        if state == "normal" and self.overlay_pen is not None:
+            pen = self.overlay_pen
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self._path)

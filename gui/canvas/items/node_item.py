@@ -1,4 +1,8 @@
-"""A node on the canvas: a title coloured by category, named ports, a short summary of attributes."""
+"""A node on the canvas: a title coloured by category, named ports, a short summary of attributes.
+
+Overlays set by live training (a culprit halo and badge, a value summary under the node) are
+presentation only: the scene sets them, the node paints them and adds them to its tooltip.
+"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
     from .edge_item import EdgeItem
 
 MAX_SUMMARY_LINES = 2
+MAX_OVERLAY_LINES = 2
+CULPRIT = QColor("#e8590c")
 NODE_WIDTH = 150.0
 SUMMARY_PT = 7.5
 
@@ -45,6 +51,8 @@ class NodeItem(QGraphicsItem):
         self.outputs: dict[str, PortItem] = {}
         self.problems: list[str] = []
         self.severity: Optional[str] = None
+        self.culprit: Optional[str] = None      # the message when live training blames this node
+        self.value_summary = ""                 # what the node computed on one batch (tooltip + lines)
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
@@ -93,6 +101,31 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()
 
+    def set_culprit(self, message: Optional[str]) -> None:
+        """Paint the node as the culprit of a failure (None: back to normal); `message` goes in the tooltip."""
+        if message == self.culprit:
+            return
+        self.prepareGeometryChange()
+        self.culprit = message
+        self.setZValue(2 if message is not None else 1)   # the badge stays above the neighbours
+        self._update_tooltip()
+        self.update()
+
+    def set_value_summary(self, text: str) -> None:
+        """Show what the node computed (tooltip and up to two small lines under the node); "" clears."""
+        text = text or ""
+        if text == self.value_summary:
+            return
+        self.prepareGeometryChange()
+        self.value_summary = text
+        self._update_tooltip()
+        self.update()
+
+    def overlay_lines(self) -> list[str]:
+        """The summary lines painted under the node: the last two (the first repeats the node's type)."""
+        lines = [line for line in self.value_summary.splitlines() if line.strip()]
+        return lines[-MAX_OVERLAY_LINES:] if len(lines) > MAX_OVERLAY_LINES else lines
+
     def refresh_types(self, types: dict) -> None:
         """Show the inferred output types next to the output ports."""
         for name, port in self.outputs.items():
@@ -135,8 +168,22 @@ class NodeItem(QGraphicsItem):
         return [metrics.elidedText(line, Qt.ElideRight, room) for line in lines]
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
-        m = 3.0 * theme.Scale.factor
-        return QRectF(-m, -m, self.width + 2 * m, self.height + 2 * m)
+        s = theme.Scale.factor
+        m = (12.0 if self.culprit is not None else 3.0) * s
+        rect = QRectF(-m, -m, self.width + 2 * m, self.height + 2 * m + len(self.overlay_lines()) * self.line_h)
+        if self.culprit is not None:
+            rect = rect.united(self._badge_rect().adjusted(-2 * s, -2 * s, 2 * s, 0))
+        return rect
+
+    def _badge_text(self) -> str:
+        return "⚠ " + ((self.culprit or "").splitlines() or ["the failure starts here"])[0]
+
+    def _badge_rect(self) -> QRectF:
+        """The culprit badge above the node: as wide as its text, up to twice the node, centred."""
+        s = theme.Scale.factor
+        wide = QFontMetricsF(theme.font(8.0, bold=True)).horizontalAdvance(self._badge_text()) + 16 * s
+        width = min(max(wide, self.width * 0.6), self.width * 2)
+        return QRectF((self.width - width) / 2, -24.0 * s, width, 19.0 * s)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -156,6 +203,8 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, self.width, self.height)
         radius = 6.0 * s
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if self.culprit is not None:
+            self._paint_halo(painter, rect, radius, s)
         border = theme.SELECTED if self.isSelected() else \
             theme.ERROR if self.severity == "error" else \
             theme.WARNING if self.severity == "warning" else theme.NODE_BORDER
@@ -185,6 +234,40 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(8 * s, y, self.width - 16 * s, self.line_h),
                              Qt.AlignLeft | Qt.AlignVCenter, line)
             y += self.line_h
+        self._paint_overlays(painter, s)
+
+    def _paint_halo(self, painter: QPainter, rect: QRectF, radius: float, s: float) -> None:
+        """A glow of widening translucent strokes around the culprit."""
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setBrush(Qt.NoBrush)
+        for width, alpha in ((20.0, 40), (13.0, 70), (7.0, 150)):
+            colour = QColor(CULPRIT)
+            colour.setAlpha(alpha)
+            painter.setPen(QPen(colour, width * s))
+            painter.drawRoundedRect(rect, radius, radius)
+
+    def _paint_overlays(self, painter: QPainter, s: float) -> None:
+        """The culprit badge above the node and the value summary under it."""
+        if self.culprit is not None:
+            badge = self._badge_rect()
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(CULPRIT)
+            painter.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
+            painter.setFont(theme.font(8.0, bold=True))
+            painter.setPen(QColor("#ffffff"))
+            text = QFontMetricsF(theme.font(8.0, bold=True)).elidedText(
+                self._badge_text(), Qt.ElideRight, badge.width() - 12 * s)
+            painter.drawText(badge.adjusted(6 * s, 0, -6 * s, 0), Qt.AlignCenter, text)
+        lines = self.overlay_lines()
+        if lines:
+            painter.setFont(theme.font(7.5))
+            painter.setPen(theme.MUTED)
+            metrics = QFontMetricsF(theme.font(7.5))
+            y = self.height + 2 * s
+            for line in lines:
+                text = metrics.elidedText(line, Qt.ElideRight, self.width)
+                painter.drawText(QRectF(0, y, self.width, self.line_h), Qt.AlignLeft | Qt.AlignVCenter, text)
+                y += self.line_h
 
     def _paint_title(self, painter: QPainter, s: float) -> None:
         pad = 8.0 * s
@@ -234,10 +317,13 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(QRectF(left, y, room, self.row_h), Qt.AlignRight | Qt.AlignVCenter, text)
 
     def _update_tooltip(self) -> None:
-        lines = [f"{self.node_id}: {self.op}", self.doc]
+        lines = [f"⚠ {self.culprit}"] if self.culprit else []
+        lines += [f"{self.node_id}: {self.op}", self.doc]
         if self.from_layer:
             lines.append("(part of an expanded layer: Graph ▸ Collapse layer puts it back)")
         lines += [f"⚠ {m}" for m in self.problems]
+        if self.value_summary:
+            lines += ["", self.value_summary]
         self.setToolTip("\n".join(line for line in lines if line))
 
     # ---- Qt events
@@ -251,4 +337,7 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.ItemPositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
+            moved = getattr(self.scene(), "node_moved", None)
+            if moved is not None:
+                moved(self.node_id)
         return super().itemChange(change, value)
