@@ -7,7 +7,6 @@ import sys
 from typing import Optional
 
 SCREENSHOT_SIZE = (1600, 1000)
-_AT_EXIT: list = []
 USAGE = "usage: python main.py [GRAPH.json] | python main.py --screenshot OUT.png [GRAPH.json]"
 
 
@@ -42,13 +41,13 @@ def make_application(argv: list[str]):
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(["loom"] + argv)
-    if _release_offscreen_clipboard not in _AT_EXIT:
-        _AT_EXIT.append(_release_offscreen_clipboard)
+    if app.applicationName() != "Loom":
+        # Once per application: restyling re-polishes every widget there is, which grows costly.
+        app.setOrganizationName("Loom")
+        app.setApplicationName("Loom")
+        app.setStyle("Fusion")
+        app.setStyleSheet(theme.stylesheet())
         atexit.register(_release_offscreen_clipboard)
-    app.setOrganizationName("Loom")
-    app.setApplicationName("Loom")
-    app.setStyle("Fusion")
-    app.setStyleSheet(theme.stylesheet())
     return app
 
 

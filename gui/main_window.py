@@ -21,6 +21,7 @@ from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Document
 from .export_actions import ExportActions
+from .training.install import install_training
 from .file_actions import FileActions
 from .icons import icon
 from .panels.inspector import InspectorPanel
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
                                      self.act_collapse, None, self.act_fit]
         self._wire()
         self.set_document(self.document)
+        self.training = install_training(self)
 
     # ---- Public API
 
@@ -406,6 +408,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.discard_recovery()
+        self.training.close()
         QSettings().setValue("window/state", self.saveState())
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._unwire()

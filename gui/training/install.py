@@ -71,7 +71,7 @@ class TrainingFeature(QObject):
         self.panel_dock = self._dock("Training", scroll, "loom_training_dock", Qt.RightDockWidgetArea)
         self.views_dock = self._dock("Training views", self.views, "loom_training_views_dock",
                                      Qt.BottomDockWidgetArea)
-        self._arrange_docks()
+        QTimer.singleShot(0, self._arrange_docks)   # once the window has its size: tab bars made earlier linger
         self.menu = None
         if hasattr(window, "menuBar"):
             self.menu = window.menuBar().addMenu("&Training")
@@ -188,27 +188,20 @@ class TrainingFeature(QObject):
         return dock
 
     def _arrange_docks(self) -> None:
-        """Training shares the right column with the window's other right docks (as a tab); the views get
-        most of the bottom row."""
+        """Training sits as a tab behind the window's right dock, the views as a tab behind its bottom
+        dock, so the canvas keeps its room until a run starts (which raises both)."""
         window = self.window
         if not hasattr(window, "tabifyDockWidget"):
             return
         others = [d for d in window.findChildren(QDockWidget) if d not in (self.panel_dock, self.views_dock)
                   and not d.isFloating()]
-        right = [d for d in others if window.dockWidgetArea(d) == Qt.RightDockWidgetArea]
-        if right:
-            window.tabifyDockWidget(right[0], self.panel_dock)
-            self.panel_dock.raise_()
-        bottom = [d for d in others if window.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
-
-        def resize() -> None:
-            width = max(window.width(), 1000)
-            window.resizeDocks(bottom + [self.views_dock], [width // 5] * len(bottom) + [width], Qt.Horizontal)
-            window.resizeDocks([self.views_dock], [400], Qt.Vertical)
-            window.resizeDocks([self.panel_dock], [400], Qt.Horizontal)
-
-        resize()
-        QTimer.singleShot(0, resize)   # once more after the window has laid itself out
+        for dock, area in ((self.panel_dock, Qt.RightDockWidgetArea), (self.views_dock, Qt.BottomDockWidgetArea)):
+            neighbours = [d for d in others if window.dockWidgetArea(d) == area]
+            if neighbours:
+                window.tabifyDockWidget(neighbours[0], dock)
+                neighbours[0].raise_()
+                if area == Qt.BottomDockWidgetArea:
+                    window.resizeDocks([neighbours[0]], [150], Qt.Vertical)
 
     def _in_worker(self, fn, callback) -> None:
         """Run fn(run) in the worker; with no run yet, build one (paused) first."""
@@ -236,6 +229,7 @@ class TrainingFeature(QObject):
     def _on_run_starting(self, label: str) -> None:
         self._asked = False
         self.panel_dock.raise_()
+        self.views_dock.raise_()
         self.curves.begin_run(label)
         self.boundary.clear()
         self.histograms.clear()
