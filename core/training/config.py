@@ -12,8 +12,6 @@ from typing import Any, Optional
 
 from core.graph import Graph, GraphError, LoomError
 
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
-SCHEDULES = ("constant", "step", "cosine")
 
 # Per optimizer: its hyper-parameters and their defaults (PyTorch's, where it has one).
 OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -161,16 +159,21 @@ def _number(config: dict, key: str, default: float, where: str, low: float, high
     return float(value)
 
 
-def _optimizer(config: Any) -> dict:
-    if not isinstance(config, dict) or config.get("name", "sgd") not in OPTIMIZERS:
-        name = config.get("name") if isinstance(config, dict) else config
-        raise ConfigError(f"training.optimizer.name: must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
-    name = config.get("name", "sgd")
-    defaults = OPTIMIZER_DEFAULTS[name]
+def _named(config: Any, section: str, table: dict, default: str, owner: str) -> tuple[str, dict]:
+    """The `name` of an optimizer or schedule section and its defaults; refuses unknown names and keys."""
+    name = config.get("name", default) if isinstance(config, dict) else config
+    if not isinstance(config, dict) or name not in table:
+        raise ConfigError(f"training.{section}.name: must be one of {', '.join(table)}, got {name!r}")
+    defaults = table[name]
     unknown = [k for k in config if k != "name" and k not in defaults]
     if unknown:
-        raise ConfigError(f"training.optimizer.{unknown[0]}: not an option of {name} "
-                          f"(options: {', '.join(defaults)})")
+        raise ConfigError(f"training.{section}.{unknown[0]}: not an option of {owner.format(name=name)}"
+                          + (f" (options: {', '.join(defaults)})" if defaults else ""))
+    return name, defaults
+
+
+def _optimizer(config: Any) -> dict:
+    name, defaults = _named(config, "optimizer", OPTIMIZER_DEFAULTS, "sgd", "{name}")
     out: dict[str, Any] = {"name": name}
     for key, default in defaults.items():
         where = f"training.optimizer.{key}"
@@ -190,15 +193,7 @@ def _optimizer(config: Any) -> dict:
 
 
 def _schedule(config: Any) -> dict:
-    if not isinstance(config, dict) or config.get("name", "constant") not in SCHEDULES:
-        name = config.get("name") if isinstance(config, dict) else config
-        raise ConfigError(f"training.schedule.name: must be one of {', '.join(SCHEDULES)}, got {name!r}")
-    name = config.get("name", "constant")
-    defaults = SCHEDULE_DEFAULTS[name]
-    unknown = [k for k in config if k != "name" and k not in defaults]
-    if unknown:
-        raise ConfigError(f"training.schedule.{unknown[0]}: not an option of the {name} schedule"
-                          + (f" (options: {', '.join(defaults)})" if defaults else ""))
+    name, defaults = _named(config, "schedule", SCHEDULE_DEFAULTS, "constant", "the {name} schedule")
     out: dict[str, Any] = {"name": name}
     if name == "step":
         out["every"] = _integer(config, "every", defaults["every"], 1, "training.schedule.every")
