@@ -121,13 +121,19 @@ class CupyDevice:
         if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= classes):
             raise ValueError(f"labels must lie in 0..{classes - 1}")
 
-    def _softmax_xent(self, z, labels, out, t, m, s, picked, index, rows):
+    def _shifted_columns(self, z, labels, t, m) -> int:
+        """t = z.T minus each column's maximum (m), labels checked; returns the row count."""
         cp = self.xp
         n, classes = z.shape
         self._check(labels, classes)
         cp.copyto(t, z.T)
         cp.amax(t, axis=0, out=m)
         cp.subtract(t, m, out=t)
+        return n
+
+    def _softmax_xent(self, z, labels, out, t, m, s, picked, index, rows):
+        cp = self.xp
+        n = self._shifted_columns(z, labels, t, m)
         cp.multiply(labels, n, out=index)
         cp.add(index, rows, out=index)
         cp.take(t.reshape(-1), index, out=picked)
@@ -146,11 +152,7 @@ class CupyDevice:
 
     def _softmax_xent_grad(self, z, labels, out, t, m, s, index, rows):
         cp = self.xp
-        n, classes = z.shape
-        self._check(labels, classes)
-        cp.copyto(t, z.T)
-        cp.amax(t, axis=0, out=m)
-        cp.subtract(t, m, out=t)
+        n = self._shifted_columns(z, labels, t, m)
         cp.exp(t, out=t)
         cp.sum(t, axis=0, out=s)
         cp.multiply(labels, n, out=index)

@@ -133,12 +133,17 @@ def check_labels(labels: np.ndarray, classes: int) -> None:
         raise ValueError(f"labels must lie in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
 
 
-def softmax_rows(x: np.ndarray, out: np.ndarray, t: np.ndarray, m: np.ndarray, s: np.ndarray) -> None:
-    """Softmax over the last axis of a matrix, worked on its transpose t (classes, rows) so the
-    reductions over a few classes run as vector sweeps instead of short row loops."""
+def shifted_columns(x: np.ndarray, t: np.ndarray, m: np.ndarray) -> None:
+    """t = x.T minus each column's maximum (m): the stable start of every softmax below."""
     np.copyto(t, x.T)
     np.maximum.reduce(t, axis=0, out=m)
     np.subtract(t, m, t)
+
+
+def softmax_rows(x: np.ndarray, out: np.ndarray, t: np.ndarray, m: np.ndarray, s: np.ndarray) -> None:
+    """Softmax over the last axis of a matrix, worked on its transpose t (classes, rows) so the
+    reductions over a few classes run as vector sweeps instead of short row loops."""
+    shifted_columns(x, t, m)
     np.exp(t, t)
     np.add.reduce(t, axis=0, out=s)
     np.divide(t, s, t)
@@ -156,9 +161,7 @@ def softmax_xent(z: np.ndarray, labels: np.ndarray, out: np.ndarray, t: np.ndarr
     n, classes = z.shape
     if labels.size and np.minimum.reduce(labels) < 0:
         check_labels(labels, classes)
-    np.copyto(t, z.T)
-    np.maximum.reduce(t, axis=0, out=m)
-    np.subtract(t, m, t)
+    shifted_columns(z, t, m)
     np.multiply(labels, n, index)
     np.add(index, rows, index)
     t.reshape(-1).take(index, out=picked)
@@ -185,9 +188,7 @@ def softmax_xent_grad(z: np.ndarray, labels: np.ndarray, out: np.ndarray, t: np.
     """softmax(z) - onehot(labels), standalone."""
     n, classes = z.shape
     check_labels(labels, classes)
-    np.copyto(t, z.T)
-    np.maximum.reduce(t, axis=0, out=m)
-    np.subtract(t, m, t)
+    shifted_columns(z, t, m)
     np.exp(t, t)
     np.add.reduce(t, axis=0, out=s)
     np.multiply(labels, n, index)

@@ -12,20 +12,13 @@ from core.compiler import compile
 from core.compiler.autodiff import differentiate
 from core.devices import available_devices
 from core.graph import GraphError, LoomError, evaluate, load_graph
+from bench.bench_compiler_workloads import sgd_updates
 from core.graph.builder import Builder, apply
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "resources" / "examples").glob("*.json"))
 DEVICES = available_devices()
 
 
-def sgd_updates(graph, grads, lr=0.1):
-    """new = p - lr * g for every parameter, built as graph nodes."""
-    b = Builder(graph, role="update")
-    updates = {}
-    for key, ref in grads.grads.items():
-        new = b.var(key) - b.const(lr, b.var(key).dtype) * b.var(*ref)
-        updates[key] = (new.node, new.port)
-    return updates
 
 
 def feeds_for(graph, batch=7, seed=0, classes=2):
