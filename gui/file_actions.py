@@ -91,22 +91,21 @@ class FileActions(QObject):
         path = path or self.ask_open_path()
         if not path:
             return False
-        try:
-            document = Document.load(path)
-        except LoomError as e:
-            self.show_error("Cannot open the graph", str(e))
+        if not self._show(Document.load, path, "Cannot open the graph"):
             return False
-        self.window.set_document(document)
         self.window.recent_menu_changed(add_recent_file(Path(path)))
         return True
 
     def open_example(self, path: Path) -> bool:
-        if not self.maybe_save():
-            return False
+        """Open an example as an untitled copy, so saving never overwrites it."""
+        return self.maybe_save() and self._show(Document.load_template, path, "Cannot open the example")
+
+    def _show(self, load, path, failure: str) -> bool:
+        """Show the document `load(path)` gives; on a LoomError say why and keep the current one."""
         try:
-            document = Document.load_template(path)
+            document = load(path)
         except LoomError as e:
-            self.show_error("Cannot open the example", str(e))
+            self.show_error(failure, str(e))
             return False
         self.window.set_document(document)
         return True
