@@ -45,6 +45,7 @@ class Program:
     groups: dict[str, list[str]] = field(default_factory=dict)
     graph: Optional[Graph] = None
     owned: list[bool] = field(default_factory=list)  # outputs made fresh each step: returned uncopied
+    names: dict[Ref, str] = field(default_factory=dict)  # the generated name holding each value
 
     def largest_product(self, dims: dict) -> int:
         """Multiply-adds of the largest matrix product for the given dimension values."""
@@ -210,7 +211,7 @@ class Generator:
         namespace = dict(self.namespace)
         exec(compile(source, "<loom step>", "exec"), namespace)  # generated names only, see module doc
         return Program(source, namespace["step"], self.recipes, self.inputs, self.state_keys,
-                       self.kernels, self.groups, self.graph, self.owned)
+                       self.kernels, self.groups, self.graph, self.owned, dict(self.names))
 
     def _emit(self, node: str) -> list[str]:
         spec = self.graph.spec(node)

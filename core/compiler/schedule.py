@@ -72,12 +72,14 @@ def schedule(graph: Graph, needed: set[str], late: set[str]) -> list[str]:
 
 
 def plan(graph: Graph, outputs: Sequence[Ref], updates: dict[str, Ref],
-         kind_of: Callable[[Graph, str], str], types: dict) -> Plan:
+         kind_of: Callable[[Graph, str], str], types: dict, share: bool = True) -> Plan:
     """Order the nodes and give every buffer value a slot.
 
     kind_of(graph, node) says what a node's output is: "buffer" (written with out=), an
     "elementwise" buffer (safe to write over its operands), "view" (of its first input),
-    or "fresh" (a new array each step).
+    or "fresh" (a new array each step). With share=False no two values share a slot (no
+    reuse by liveness, no writing over an operand), so each slot holds one node's value;
+    updates are still written into their state when nothing reads the old value later.
     """
     wanted = [r[0] for r in outputs] + [r[0] for r in updates.values()]
     needed = graph.required(wanted) if wanted else set()
@@ -121,11 +123,11 @@ def plan(graph: Graph, outputs: Sequence[Ref], updates: dict[str, Ref],
             key = (t.shape, t.dtype)
             mark = graph.ui(node).get("inplace")
             operand = storage(graph.source(node, mark)) if mark else None
-            if operand is not None and operand in result.slot_of and last_use.get(operand) == pos \
+            if share and operand is not None and operand in result.slot_of and last_use.get(operand) == pos \
                     and _slot_key(result, operand) == key and kinds[ref] == ELEMENTWISE_SAFE:
                 result.slot_of[ref] = result.slot_of[operand]
                 result.reused.append((node, operand[0]))
-            elif free.get(key):
+            elif share and free.get(key):
                 result.slot_of[ref] = free[key].pop()
             else:
                 result.slots.append(Slot(t.shape, t.dtype))

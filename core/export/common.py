@@ -7,11 +7,11 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Hashable, Iterable, Optional
 
-from core.graph import Graph, GraphError, LoomError, expand_node, graph_from_dict
+from core.graph import Graph, GraphError, LoomError, expand_node, graph_document, graph_from_dict
 from core.graph.expand import is_layer
-from core.graph.fileformat import FORMAT, VERSION
+
 
 class ExportError(LoomError):
     """A graph that cannot be written to the chosen target (the message says which node and why)."""
@@ -80,7 +80,7 @@ def inference_graph(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tu
 
 def _renamed(graph: Graph, renames: dict[str, str]) -> Graph:
     """A copy of `graph` with some nodes given new (free) ids: a layer's last node takes the layer's."""
-    document = {"format": FORMAT, "version": VERSION, **graph.to_dict()}
+    document = graph_document(graph)
     for node in document["nodes"]:
         node["id"] = renames.get(node["id"], node["id"])
     for edge in document["edges"]:
@@ -102,9 +102,10 @@ class NameTable:
         self._names: dict[str, str] = {}
         self._private = private
 
-    def name(self, key: str) -> str:
+    def name(self, key: Hashable, hint: Optional[str] = None) -> str:
+        """The identifier of `key`, made from `hint` (default: the key itself) on first use."""
         if key not in self._names:
-            base = re.sub(r"[^A-Za-z0-9_]", "_", str(key))[:60] or "v"
+            base = re.sub(r"[^A-Za-z0-9_]", "_", str(key if hint is None else hint))[:60] or "v"
             if not (base[0].isalpha() or (base[0] == "_" and self._private)):
                 base = "v_" + base.lstrip("_")
             if keyword.iskeyword(base) or keyword.issoftkeyword(base) or hasattr(builtins, base):

@@ -24,22 +24,45 @@ from core.compiler.emit import node_expr
 from core.graph import Graph
 
 from .common import ExportError, atomic_write, checked, inference_graph, resolve_outputs
-from .templates import NUMPY_CONTEXT, NUMPY_FORWARD, NUMPY_HEADER, NUMPY_MAIN, NUMPY_TRAINING
+from .numpy_names import REDUCERS, identifiers, module_names, on_xp, rename, step_names, unpacked
+from .templates import NUMPY_CONTEXT, NUMPY_DEVICE, NUMPY_FORWARD, NUMPY_HEADER, NUMPY_MAIN, NUMPY_TRAINING
 
 ALIASES = ("np.matmul", "np.add.reduce", "np.maximum.reduce", "np.broadcast_to", "np.expand_dims", "np.take",
            "np.concatenate")
+# Each alias as the script binds it for --device cupy: CuPy's reductions keep NumPy's call (reduce_with)
+CUPY_FORMS = {"np.matmul": "cupy.matmul", "np.add.reduce": "reduce_with(cupy.sum)",
+              "np.maximum.reduce": "reduce_with(cupy.max)", "np.minimum.reduce": "reduce_with(cupy.min)",
+              "np.broadcast_to": "cupy.broadcast_to", "np.expand_dims": "cupy.expand_dims", "np.take": "cupy.take",
+              "np.concatenate": "cupy.concatenate"}
 MAX_STATIC = 100_000
+NOTES = {"scratch": "scratch", "shape": "a shape", "arange": "0, 1, ..., n - 1"}  # unnamed entries of B
 
 
 class Program:
-    """One compiled step written out: kernels, step and buffer allocation inside a function scope."""
+    """One compiled step written out: kernels, step and buffer allocation inside a function scope.
+
+    Its values are named after their nodes (numpy_names.step_names) and its array calls go
+    through `xp`, so the same code runs on NumPy or CuPy.
+    """
 
     def __init__(self, function: Any, name: str, seed: int) -> None:
         self.function, self.name, self.seed = function, name, int(seed)
         self.program = function.program
         self.graph = self.program.graph
         self.types = self.graph.types()
-        self.statics: list[str] = []
+        self.statics = [r.args[0] for r in self.program.recipes if r.kind == "static"]
+        self.references: dict[str, str] = {}
+        self.reference_source: dict[str, str] = {}
+
+    def prepare(self, helpers: "Helpers") -> None:
+        """Collect the reference ops the step calls, and the module-level helpers they need."""
+        self.references = self._fallbacks()
+        self.reference_source = self.reference_code(helpers)
+
+    def source(self, module: set[str]) -> str:
+        """The step's section of the script; `module` holds the script's module-level names."""
+        reserved = set(module) | identifiers(self._render({}, kernels=False))  # a kernel sees only its own
+        return self._render(step_names(self.program, self.references, reserved))
 
     def _fallbacks(self) -> dict[str, str]:
         """The ops the compiler runs through their NumPy reference: {ref function name: node}."""
@@ -57,10 +80,11 @@ class Program:
             raise ExportError(f"the compiled step calls {', '.join(missing)}, which a script cannot carry")
         return found
 
-    def reference_code(self, helpers: "Helpers") -> str:
-        """One function per fallback op, calling the op's own NumPy reference (carried in `helpers`)."""
-        lines, unknown = [], []
-        for fn, node in self._fallbacks().items():
+    def reference_code(self, helpers: "Helpers") -> dict[str, str]:
+        """One function per fallback op, calling the op's own NumPy reference (carried in `helpers`)
+        on host copies of its arrays."""
+        code, unknown = {}, []
+        for fn, node in self.references.items():
             spec, attrs = self.graph.spec(node), self.graph.attrs(node)
             forward = helpers.forward(spec.name, spec.forward)
             if forward is None:
@@ -75,26 +99,28 @@ class Program:
                     kwargs.append(f"attrs={attrs!r}")
                 elif name in attrs:
                     kwargs.append(f"{name}={attrs[name]!r}")
-            call = f"{forward[0]}(*arrays{''.join(', ' + k for k in kwargs)})"
-            lines += [f"def {fn}(ctx, *arrays):", f'    """{spec.name}, by its NumPy reference."""',
-                      "    with np.errstate(all=\"ignore\"):", f"        return np.asarray({call})", ""]
+            call = f"{forward[0]}(*map(to_host, arrays){''.join(', ' + k for k in kwargs)})"
+            code[fn] = (f"def {fn}(ctx, *arrays):\n"
+                        f'    """{spec.name}, by its NumPy reference (on host arrays)."""\n'
+                        "    with np.errstate(all=\"ignore\"):\n"
+                        f"        return to_device(np.asarray({call}))\n\n")
         if unknown:
             raise ExportError("no NumPy form a script can carry for: " + ", ".join(unknown),
                               node=unknown[0].split(" ")[0])
-        return "\n".join(lines)
+        return code
 
     def shape_code(self, shape: tuple) -> str:
         dims = ["n" if isinstance(d, str) else str(int(d)) for d in shape]
         return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
-    def buffer_code(self, recipe: Any) -> str:
+    def buffer_code(self, recipe: Any, names: dict[str, str]) -> str:
         kind, args = recipe.kind, recipe.args
         if kind in ("slot", "scratch"):
-            return f"np.empty({self.shape_code(args[0])}, {str(args[1])!r})"
+            return f"xp.empty({self.shape_code(args[0])}, {str(args[1])!r})"
         if kind == "shape":
             return self.shape_code(args[0])
         if kind == "arange":
-            return f"np.arange({self.shape_code((args[0],))}[0])"
+            return f"xp.arange({self.shape_code((args[0],))}[0])"
         if kind == "static":
             return f"statics[{self.statics.index(args[0])}]"
         if kind == "ctx":
@@ -102,55 +128,70 @@ class Program:
         if kind == "kernel":
             program, node, _ = args
             t = self.types[(node, "y")]
-            return self.bound(program.name, program.temps, program.bool_temps, t.shape, t.dtype)
+            return self.bound(names.get(program.name, program.name), program.temps, program.bool_temps,
+                              t.shape, t.dtype)
         raise ExportError(f"the compiled step needs a '{kind}' value that a script cannot build")
 
     def bound(self, name: str, temps: int, bool_temps: int, shape: tuple, dtype: str) -> str:
         """A kernel with its scratch buffers bound, as the CPU device binds it."""
         code = self.shape_code(shape)
-        scratch = [f"np.empty({code}, {dtype!r})"] * temps + [f"np.empty({code}, bool)"] * bool_temps
+        scratch = [f"xp.empty({code}, {dtype!r})"] * temps + [f"xp.empty({code}, bool)"] * bool_temps
         return f"functools.partial({name}, {', '.join(scratch)})" if scratch else name
 
-    def static_code(self) -> list[str]:
+    def static_code(self, names: dict[str, str]) -> list[str]:
         """Lines computing the static values (constants, sizes, and elementwise ops over them) for n."""
         lines = []
         for i, node in enumerate(self.statics):
             spec, attrs = self.graph.spec(node), self.graph.attrs(node)
             t = self.types[(node, "y")]
+            label = names.get(self.program.names.get((node, "y"), ""), "")
+            comment = f"  # {label}" if label else ""
             if spec.name == "Constant":
                 value = np.asarray(attrs["value"], dtype=attrs["dtype"])
                 if value.size > MAX_STATIC:
                     raise ExportError("a constant is too large to write into a script", node=node)
-                lines.append(f"statics.append(np.array({value.tolist()!r}, dtype={t.dtype!r}))  # {node}")
+                lines.append(f"statics.append(xp.array({value.tolist()!r}, dtype={t.dtype!r})){comment}")
             elif spec.name == "Size":
                 source = self.types[self.graph.source(node, "x")]
                 axes = range(source.ndim) if attrs["axes"] is None else attrs["axes"]
                 axes = [axes] if isinstance(axes, int) else axes
                 picked = [source.shape[a % source.ndim] for a in axes]
                 dims = ["n" if isinstance(d, str) else str(int(d)) for d in picked]
-                lines.append(f"statics.append(np.asarray({' * '.join(dims) or '1'}, dtype={t.dtype!r}))  # {node}")
+                lines.append(f"statics.append(xp.asarray({' * '.join(dims) or '1'}, dtype={t.dtype!r})){comment}")
             else:
                 sources = [self.graph.source(node, p)[0] for p in spec.input_names(attrs)]
-                names = [f"x{k + 1}" for k in range(len(sources))]
-                kernel = X.numpy_kernel(node_expr(self.graph, node, names), len(names), f"static{i}")
-                lines.append(textwrap.dedent(kernel.source).rstrip())
-                args = ", ".join(f"statics[{self.statics.index(s)}]" for s in sources)
+                args = [f"x{k + 1}" for k in range(len(sources))]
+                kernel = X.numpy_kernel(node_expr(self.graph, node, args), len(args), f"static{i}")
+                lines.append(on_xp(textwrap.dedent(kernel.source).rstrip()))
+                operands = ", ".join(f"statics[{self.statics.index(s)}]" for s in sources)
                 call = self.bound(f"static{i}", kernel.temps, kernel.bool_temps, t.shape, t.dtype)
-                lines.append(f"statics.append(np.empty({self.shape_code(t.shape)}, {t.dtype!r}))  # {node}")
-                lines.append(f"{call}({args}, statics[-1])")
+                lines.append(f"statics.append(xp.empty({self.shape_code(t.shape)}, {t.dtype!r})){comment}")
+                lines.append(f"{call}({operands}, statics[-1])")
         return lines
 
-    def source(self, helpers: "Helpers") -> str:
-        self.statics = [r.args[0] for r in self.program.recipes if r.kind == "static"]
-        buffers = [self.buffer_code(r) for r in self.program.recipes]
-        kernels = "\n".join(k["cpu"] for k in self.program.kernels.values())
-        body = kernels + "\n" + self.reference_code(helpers) + "\n" + self.program.source + "\n"
+    def _render(self, names: dict[str, str], kernels: bool = True) -> str:
+        """The section with generated names replaced by `names` (none: the compiler's own names).
+
+        In a kernel or a reference function only its own name changes (their locals are theirs).
+        """
+        def own(text: str, name: str) -> str:
+            return rename(text, {name: names[name]} if name in names else {})
+
+        entries = unpacked(self.program.source, "B")
+        buffers = [self.buffer_code(r, names) for r in self.program.recipes]
+        body = "".join(on_xp(own(k["cpu"], k_name)) + "\n" for k_name, k in self.program.kernels.items()
+                       if kernels)
+        body += "".join(own(code, fn) for fn, code in self.reference_source.items())
+        body += on_xp(rename(self.program.source, names)) + "\n"
         body += "def buffers(n):\n    \"\"\"The buffers B of the step for batch size n.\"\"\"\n"
         if self.statics:
             body += "    statics = []\n"
-            body += "".join(f"    {line}\n" for code in self.static_code() for line in code.splitlines())
-        body += "    return [\n" + "".join(f"        {b},\n" for b in buffers) + "    ]\n\n"
-        body += "return step, buffers\n"
+            body += "".join(f"    {line}\n" for text in self.static_code(names) for line in text.splitlines())
+        body += "    return [\n"
+        for entry, recipe, buffer in zip(entries, self.program.recipes, buffers):
+            note = names.get(entry) if recipe.kind in ("slot", "static") else NOTES.get(recipe.kind)
+            body += f"        {buffer},{'  # ' + note if note else ''}\n"
+        body += "    ]\n\nreturn step, buffers\n"
         return (f"# ---- The compiled {self.name} step: fused kernels, the step, its buffers\n\n"
                 f"def _{self.name}_program():\n"
                 f"    \"\"\"The {self.name} step as Loom compiled it, with what it needs.\"\"\"\n"
@@ -243,10 +284,11 @@ def _resolve_or_none(path: str) -> Any:
 
 
 def device_helpers(device: Any) -> str:
-    """Source of the device's kernels the steps call, and the NumPy functions they alias."""
+    """Source of the device's kernels the steps call (on `xp`), the aliases they use, and
+    `use_device`, which points `xp` and the aliases at NumPy or at CuPy."""
     namespace = device.namespace()
     module = inspect.getmodule(type(device))
-    lines, functions = [], {}
+    aliases, functions, renamed = {}, {}, []
     for name, value in namespace.items():
         if name == "np":
             continue
@@ -256,7 +298,9 @@ def device_helpers(device: Any) -> str:
         alias = next((a for a in ALIASES if _resolve(a) == value), None)
         if alias is None:
             raise ExportError(f"the device helper '{name}' cannot be written into a script")
-        lines.append(f"{name} = {alias}")
+        aliases[name] = alias
+    for ufunc, name in REDUCERS.items():  # what on_xp turns np.<ufunc>.reduce into
+        aliases.setdefault(name, f"np.{ufunc}.reduce")
     for fn in list(functions.values()):  # helpers the helpers call (check_labels)
         for used in fn.__code__.co_names:
             target = getattr(module, used, None)
@@ -265,12 +309,22 @@ def device_helpers(device: Any) -> str:
     sources, written = [], set()
     for name, fn in functions.items():
         if fn.__name__ not in written:
-            sources.append(inspect.getsource(fn))
+            sources.append(on_xp(inspect.getsource(fn)))
             written.add(fn.__name__)
         if fn.__name__ != name:
-            lines.append(f"{name} = {fn.__name__}")
-    return ("# ---- The CPU device's kernels the steps call (Loom's NumPy device)\n\n"
-            + "\n\n".join(src.rstrip() + "\n" for src in sources) + "\n\n" + "\n".join(lines) + "\n")
+            renamed.append(f"{name} = {fn.__name__}")
+    missing = [a for a in aliases.values() if a not in CUPY_FORMS]
+    if missing:
+        raise ExportError(f"the device helper {missing[0]} has no CuPy form in the script")
+    device_code = (NUMPY_DEVICE.replace("ALIAS_NAMES", ", ".join(aliases))
+                   .replace("        NUMPY_ALIASES\n", "".join(f"        {k} = {v}\n" for k, v in aliases.items()))
+                   .replace("        CUPY_ALIASES\n",
+                            "".join(f"        {k} = {CUPY_FORMS[v]}\n" for k, v in aliases.items())))
+    return ("# ---- The CPU device's kernels the steps call (Loom's NumPy device, on the array module xp)\n\n"
+            "xp = np  # the array module the steps run on: NumPy, or CuPy after use_device(\"cupy\")\n\n\n"
+            + "\n\n".join(src.rstrip() + "\n" for src in sources) + "\n\n"
+            + "".join(f"{k} = {v}\n" for k, v in aliases.items()) + "".join(f"{line}\n" for line in renamed)
+            + device_code)
 
 
 def _resolve(path: str) -> Any:
@@ -302,26 +356,33 @@ def numpy_source(graph: Graph, weights: Optional[dict] = None, outputs: Optional
     needed = graph.required(outputs)
     inputs = [n for n in graph.nodes if n in needed and graph.op_name(n) == "Input"]
     inference = inference_graph(graph, outputs)[0]
-    infer = compile(inference, inputs, outputs, weights=weights, training=False, device="cpu")
+    infer = compile(inference, inputs, outputs, weights=weights, training=False, device="cpu",
+                    share_buffers=False)
     helpers = Helpers()
     config = _training_config(graph)
-    steps = "\n\n" + Program(infer, "forward", 0).source(helpers)
+    programs = [Program(infer, "forward", 0)]
     state, data = infer.get_weights(), {}
     lines = [f"TITLE = {str(graph.meta.get('title', 'Loom model'))!r}", f"OUTPUTS = {tuple(outputs)!r}",
              f"FORWARD_INPUTS = {_input_specs(infer)!r}", f"FORWARD_STATE = {tuple(infer.program.state_keys)!r}",
              f"HAS_TRAINING = {config is not None}"]
     if config is not None:
         train_fn, data = _training_step(graph, config, weights, base_dir)
-        steps += "\n\n" + Program(train_fn, "train", config.seed).source(helpers)
+        programs.append(Program(train_fn, "train", config.seed))
         state = train_fn.get_weights()
         lines += [f"CONFIG = json.loads({json.dumps(config.to_dict(), sort_keys=True)!r})",
                   f"TRAIN_STATE = {tuple(train_fn.program.state_keys)!r}",
                   f"TRAIN_INPUT_DTYPES = {tuple(d for _, d, _ in _input_specs(train_fn))!r}",
                   f"TRAIN_HAS_LABELS = {bool(config.labels)}"]
-    source = (NUMPY_HEADER + "\n".join(lines) + "\n\n\n" + device_helpers(get_device("cpu")) + "\n\n"
-              + helpers.source() + "\n\n" + NUMPY_CONTEXT + steps + NUMPY_FORWARD
-              + (NUMPY_TRAINING if config is not None else "") + NUMPY_MAIN)
-    return source, state, data
+    for program in programs:
+        program.prepare(helpers)
+    head = (NUMPY_HEADER + "\n".join(lines) + "\n\n\n" + device_helpers(get_device("cpu")) + "\n\n"
+            + helpers.source() + "\n\n" + NUMPY_CONTEXT)
+    tail = NUMPY_FORWARD + (NUMPY_TRAINING if config is not None else "") + NUMPY_MAIN
+    module = module_names(head + tail)
+    module |= {n.format(p.name, p.name.upper()) for p in programs for n in ("_{}_program", "RNG_{1}", "{1}_STEP",
+                                                                            "{1}_BUFFERS")}
+    steps = "".join("\n\n" + p.source(module) for p in programs)
+    return head + steps + tail, state, data
 
 
 def _training_config(graph: Graph) -> Any:
@@ -345,7 +406,7 @@ def _training_step(graph: Graph, config: Any, weights: Optional[dict], base_dir:
     updates = add_updates(train_graph, grads.grads, config.optimizer)
     data_inputs = [config.features] + ([config.labels] if config.labels else [])
     step = compile(train_graph, data_inputs + updates.inputs, [config.loss, *config.metrics], updates.updates,
-                   weights=weights, training=True, seed=config.seed, device="cpu")
+                   weights=weights, training=True, seed=config.seed, device="cpu", share_buffers=False)
     data = {"x_train": dataset.x_train}
     if config.labels:
         data["y_train"] = dataset.y_train

@@ -135,12 +135,14 @@ if __name__ == "__main__":
 
 NUMPY_HEADER = '''"""NumPy script exported by Loom: the step Loom compiled, ready to run anywhere NumPy runs.
 
-    python THIS_FILE.py [--steps K] [--every-step] [--save OUT.npz]
+    python THIS_FILE.py [--steps K] [--every-step] [--save OUT.npz] [--device numpy|cupy]
 
 Weights and optimizer state load from the .npz with this file's name, the data from
-<name>_data.npz. The step functions below are Loom's generated code: b0, b1... are buffers
-planned by liveness, s0, s1... the state (weights, optimizer slots), i0, i1... the inputs; the
-comment above each call names the graph node it computes.
+<name>_data.npz. The step functions below are Loom's generated code. Each value lives in a
+variable named after the graph node that computes it (a fused kernel is named after its Fused
+node and writes the value of the last node it covers); weights and optimizer slots carry their
+state keys, inputs their Input nodes. The comment above each call names the node it computes.
+Array calls go through `xp`: NumPy, or CuPy on a CUDA GPU with --device cupy.
 """
 from __future__ import annotations
 
@@ -153,6 +155,48 @@ from pathlib import Path
 
 import numpy as np
 
+'''
+
+NUMPY_DEVICE = '''
+
+def reduce_with(reduction):
+    """NumPy's ufunc.reduce call (axis 0 unless given) made with a CuPy reduction (cupy.sum, cupy.max)."""
+    def reduce(array, axis=0, out=None, keepdims=False):
+        return reduction(array, axis=axis, out=out, keepdims=keepdims)
+    return reduce
+
+
+def use_device(name):
+    """Run the steps on "numpy" (this CPU) or "cupy" (a CUDA GPU); returns why it cannot, or None."""
+    global xp, ALIAS_NAMES
+    if name == "numpy":
+        xp = np
+        NUMPY_ALIASES
+    else:
+        try:
+            import cupy
+        except ImportError as error:
+            return f"--device cupy needs CuPy, which is not installed ({error}); pip install cupy-cuda12x"
+        try:
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device")
+            float(cupy.asarray([1.0]).sum())  # a kernel really runs
+        except Exception as error:
+            return f"--device cupy: CuPy has no usable GPU ({type(error).__name__}: {error})"
+        xp = cupy
+        CUPY_ALIASES
+    _FORWARD_CACHE.clear()
+    return None
+
+
+def to_device(array):
+    """`array` on the steps' device (the very same array under NumPy)."""
+    return xp.asarray(array)
+
+
+def to_host(array):
+    """`array` as a NumPy array (copied from the GPU under CuPy)."""
+    return np.asarray(array) if xp is np else xp.asnumpy(array)
 '''
 
 NUMPY_CONTEXT = '''
@@ -170,12 +214,12 @@ _FORWARD_CACHE = {}
 
 def forward(state, **inputs):
     """The graph's outputs (OUTPUTS) for arrays named after its inputs, with the weights in `state`."""
-    arrays = [np.asarray(inputs[name]).astype(dtype, copy=False) for name, dtype, _ in FORWARD_INPUTS]
+    arrays = [to_device(np.asarray(inputs[name]).astype(dtype, copy=False)) for name, dtype, _ in FORWARD_INPUTS]
     n = next((a.shape[spec.index(None)] for a, (_, _, spec) in zip(arrays, FORWARD_INPUTS) if None in spec), 1)
     if n not in _FORWARD_CACHE:
         _FORWARD_CACHE[n] = FORWARD_BUFFERS(n)
-    values = FORWARD_STEP(arrays, [state[key] for key in FORWARD_STATE], _FORWARD_CACHE[n])
-    return dict(zip(OUTPUTS, (np.array(v) for v in values)))
+    values = FORWARD_STEP(arrays, [to_device(state[key]) for key in FORWARD_STATE], _FORWARD_CACHE[n])
+    return dict(zip(OUTPUTS, (np.array(to_host(v)) for v in values)))
 '''
 
 NUMPY_TRAINING = '''
@@ -202,7 +246,10 @@ def optimizer_inputs(step, lr):
 
 
 def train(state, data, steps=None, every_step=False):
-    """Minibatch training as Loom runs it (same batches, same order); returns the loss per step."""
+    """Minibatch training as Loom runs it (same batches, same order); returns the loss per step.
+
+    `state` holds arrays on the steps' device (to_device); the step updates them in place.
+    """
     x, y = data["x_train"], data.get("y_train")
     count, size = len(x), CONFIG["batch_size"]
     per_epoch = math.ceil(count / size)
@@ -217,7 +264,7 @@ def train(state, data, steps=None, every_step=False):
         rows = order[1][batch * size:(batch + 1) * size]
         feeds = [x[rows]] + ([y[rows]] if TRAIN_HAS_LABELS else [])
         feeds += optimizer_inputs(k, learning_rate(k, per_epoch, total))
-        feeds = [np.asarray(f).astype(dtype, copy=False) for f, dtype in zip(feeds, TRAIN_INPUT_DTYPES)]
+        feeds = [to_device(np.asarray(f).astype(dtype, copy=False)) for f, dtype in zip(feeds, TRAIN_INPUT_DTYPES)]
         if len(rows) not in cache:
             cache[len(rows)] = TRAIN_BUFFERS(len(rows))
         with np.errstate(all="ignore"):
@@ -244,9 +291,15 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="train this many batches (default: the epochs)")
     parser.add_argument("--every-step", action="store_true", help="print the loss of every batch")
     parser.add_argument("--save", default=None, help="write the trained state here")
+    parser.add_argument("--device", choices=("numpy", "cupy"), default="numpy",
+                        help="run the steps with NumPy (default) or on a CUDA GPU with CuPy")
     args = parser.parse_args(argv)
+    problem = use_device(args.device)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     with np.load(args.weights, allow_pickle=False) as archive:
-        state = {key: np.array(archive[key]) for key in archive.files}
+        state = {key: to_device(np.array(archive[key])) for key in archive.files}
     if not HAS_TRAINING:
         print("this graph has no training configuration; forward(state, **inputs) computes " + ", ".join(OUTPUTS))
         return 0
@@ -254,7 +307,7 @@ def main(argv=None):
         data = {key: archive[key] for key in archive.files}
     train(state, data, args.steps, args.every_step)
     if args.save:
-        np.savez(args.save, **state)
+        np.savez(args.save, **{key: to_host(value) for key, value in state.items()})
     return 0
 
 

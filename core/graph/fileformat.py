@@ -32,10 +32,14 @@ def weights_path(path: PathLike) -> Path:
     return Path(path).with_suffix(".npz")
 
 
+def graph_document(graph: Graph) -> dict:
+    """The JSON document of `graph`: what save_graph writes and graph_from_dict reads back."""
+    return {"format": FORMAT, "version": VERSION, **graph.to_dict()}
+
+
 def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> None:
     """Write the graph (and its weights, when given) atomically."""
-    document = {"format": FORMAT, "version": VERSION, **graph.to_dict()}
-    text = json.dumps(document, indent=1, allow_nan=False)
+    text = json.dumps(graph_document(graph), indent=1, allow_nan=False)
     if weights:
         atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
     atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))

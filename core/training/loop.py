@@ -92,11 +92,11 @@ class Run:
         self.warnings = [d.message for d in grads.diagnostics]
         self.outputs = [cfg.loss, *cfg.metrics]
         self.data_inputs = [cfg.features] + ([cfg.labels] if cfg.labels else [])
-        self._train = compile(self.train_graph, self.data_inputs + self.updates.inputs, self.outputs,
+        self.train_function = compile(self.train_graph, self.data_inputs + self.updates.inputs, self.outputs,
                               self.updates.updates, weights=weights, training=True, seed=self.seed,
                               device=device)
         self._eval = compile(expand_layers(graph), self.data_inputs, self.outputs,
-                             weights=self._train.get_weights(), training=False, seed=self.seed, device=device)
+                             weights=self.train_function.get_weights(), training=False, seed=self.seed, device=device)
         self.model_keys = list(param_decls(graph))
         self.step_count = 0
         self.elapsed = 0.0
@@ -110,7 +110,7 @@ class Run:
         size = min(cfg.batch_size, len(self.data.x_train))
         self._x_batch = np.empty((size,) + self.data.x_train.shape[1:], self.data.x_train.dtype)
         self._y_batch = np.empty((size,) + self.data.y_train.shape[1:], self.data.y_train.dtype)
-        self._snapshot = (0, self._train.get_weights())
+        self._snapshot = (0, self.train_function.get_weights())
 
     # ---- Public API
 
@@ -182,11 +182,11 @@ class Run:
             started = time.perf_counter()
             k = self.step_count
             if k % self.steps_per_epoch == 0 and self._snapshot[0] != k:
-                self._snapshot = (k, self._train.get_weights())
+                self._snapshot = (k, self.train_function.get_weights())
             lr = learning_rate(self.config, k, self.steps_per_epoch, self.total_steps)
             feeds = self._feeds(k, lr)
             with np.errstate(all="ignore"):
-                values = self._train(**feeds)
+                values = self.train_function(**feeds)
             numbers = [float(v) for v in values]
             if not all(math.isfinite(v) for v in numbers):
                 self._set_state("failed")
@@ -205,11 +205,19 @@ class Run:
                 self._set_state("finished")
             return self.last
 
+    def profile(self, repeats: int = 20) -> dict[str, float]:
+        """Seconds per call of each node of the compiled training step, on the next batch; the run is unchanged."""
+        with self._lock:
+            k = min(self.step_count, self.total_steps - 1)
+            feeds = self._feeds(k, learning_rate(self.config, k, self.steps_per_epoch, self.total_steps))
+            with np.errstate(all="ignore"):
+                return self.train_function.profile(feeds, repeats)
+
     def evaluate(self, split: str = "val") -> tuple[float, dict[str, float]]:
         """Loss and metrics over the validation ("val") or training ("train") set with the current weights."""
         with self._lock:
             x, y = (self.data.x_val, self.data.y_val) if split == "val" else (self.data.x_train, self.data.y_train)
-            self._eval.set_weights({k: v for k, v in self._train.get_weights().items() if k in self.model_keys})
+            self._eval.set_weights({k: v for k, v in self.train_function.get_weights().items() if k in self.model_keys})
             totals = np.zeros(len(self.outputs))
             for start in range(0, len(x), EVAL_CHUNK):
                 feeds = {self.config.features: x[start:start + EVAL_CHUNK]}
@@ -224,7 +232,7 @@ class Run:
     def weights(self) -> dict[str, np.ndarray]:
         """Copies of the model's parameters (no optimizer state), by weights key."""
         with self._lock:
-            return {k: v for k, v in self._train.get_weights().items() if k in self.model_keys}
+            return {k: v for k, v in self.train_function.get_weights().items() if k in self.model_keys}
 
     def save_weights(self, path: str | Path) -> None:
         """Write the model's parameters to an .npz file, atomically."""
@@ -234,7 +242,7 @@ class Run:
     def save_checkpoint(self, path: str | Path) -> None:
         """Write parameters, optimizer state and the step count to an .npz file, atomically."""
         with self._lock:
-            arrays = {**self._train.get_weights(), STEP_KEY: np.asarray(self.step_count, dtype=np.int64)}
+            arrays = {**self.train_function.get_weights(), STEP_KEY: np.asarray(self.step_count, dtype=np.int64)}
         atomic_write(Path(path), lambda f: np.savez(f, **arrays))
 
     def load_checkpoint(self, path: str | Path) -> None:
@@ -248,16 +256,16 @@ class Run:
         except (OSError, ValueError, EOFError) as e:
             raise DatasetError(f"not a readable checkpoint ({e})", file=str(path)) from None
         with self._lock:
-            state = self._train.get_weights()
+            state = self.train_function.get_weights()
             step = arrays.pop(STEP_KEY, None)
             if step is None or set(arrays) != set(state):
                 raise DatasetError("the checkpoint does not match this graph and optimizer", file=str(path))
             try:
-                self._train.set_weights(arrays)
+                self.train_function.set_weights(arrays)
             except GraphError as e:
                 raise DatasetError(f"the checkpoint does not match this graph: {e}", file=str(path)) from None
             self.step_count = min(int(step), self.total_steps)
-            self._snapshot = (self.step_count, self._train.get_weights())
+            self._snapshot = (self.step_count, self.train_function.get_weights())
             if self.step_count >= self.total_steps:
                 self._set_state("finished")
 
@@ -294,11 +302,11 @@ class Run:
     def _replay_to(self, k: int) -> dict[str, np.ndarray]:
         """The full state before step k, replayed deterministically from the epoch's snapshot."""
         start, saved = self._snapshot
-        self._train.set_weights(saved)
+        self.train_function.set_weights(saved)
         with np.errstate(all="ignore"):
             for j in range(start, k):
-                self._train(**self._feeds(j, learning_rate(self.config, j, self.steps_per_epoch, self.total_steps)))
-        return self._train.get_weights()
+                self.train_function(**self._feeds(j, learning_rate(self.config, j, self.steps_per_epoch, self.total_steps)))
+        return self.train_function.get_weights()
 
     def _diagnose(self, k: int) -> NonFiniteError:
         """Name the first node that went non-finite at step k (or in the update before it)."""
