@@ -104,6 +104,8 @@ def run_editor(argv: list[str]) -> int:
         return 2
     if screenshot and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QTimer
+
     app = make_application(argv)
     window, error = open_window(graph_path)
     if screenshot:
@@ -119,6 +121,7 @@ def run_editor(argv: list[str]) -> int:
     window.resize(1500, 950)
     window.restore_layout()
     window.show()
+    QTimer.singleShot(1000, window.training.controller.host.warm_up)   # Start is instant when pressed
     if error:
         window.files.show_error("Cannot open the graph", error)
     else:

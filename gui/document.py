@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.graph import Graph, load_graph, save_graph
 from core.graph.fileformat import weights_path
@@ -74,6 +74,23 @@ class Document:
         decls = self.graph.analysis().params
         return {k: v for k, v in self.weights.items()
                 if k in decls and tuple(decls[k][2].shape) == tuple(np.shape(v))}
+
+
+class ReplaceWeights(QUndoCommand):
+    """Put new weights (a trained run's) into the document: Save and Export then carry them; undo gives
+    the earlier ones back."""
+
+    def __init__(self, document: Document, weights: dict, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        self.new = dict(weights)
+        self.old = dict(document.weights)
+
+    def redo(self) -> None:
+        self.document.weights = dict(self.new)
+
+    def undo(self) -> None:
+        self.document.weights = dict(self.old)
 
 
 # ---- Recovery (autosave after a crash)

@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from core.training import load_dataset
 
-# Class colours (Tableau 10): class k is drawn in CLASS_COLOURS[k % 10] in every view.
-CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-                 (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+from .probes import CLASS_COLOURS, image_side, mosaic
+
 MAX_POINTS = 1500
 GRID_ROWS, GRID_COLS = 5, 8
 INK = np.repeat(np.linspace(255, 30, 256).astype(np.uint8)[:, None], 3, axis=1)  # 0 -> white paper, 1 -> ink
@@ -31,31 +30,6 @@ class PreviewData:
     labels: Optional[np.ndarray] = None
     mosaic: Optional[np.ndarray] = None
 
-
-def image_side(feature_shape: tuple) -> Optional[tuple[int, int]]:
-    """(height, width) when samples are square grey images (64 flat features, 1x8x8, 8x8), else None."""
-    shape = tuple(feature_shape)
-    if len(shape) == 3 and shape[0] == 1:
-        shape = shape[1:]
-    if len(shape) == 2:
-        return shape[0], shape[1]
-    if len(shape) == 1 and shape[0] >= 16:
-        side = int(round(shape[0] ** 0.5))
-        if side * side == shape[0]:
-            return side, side
-    return None
-
-
-def mosaic(images: np.ndarray, side: tuple[int, int], cols: int, gap: int = 1) -> np.ndarray:
-    """Tile images (n, h*w or n, 1, h, w) into one float array, rows of `cols`, with a `gap` of NaN."""
-    h, w = side
-    images = images.reshape(len(images), h, w)
-    rows = max(1, -(-len(images) // cols))
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
-    for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
-    return out
 
 
 def preview_data(config: dict, base_dir: Optional[str] = None) -> PreviewData:

@@ -3,7 +3,6 @@ validation samples the network gets wrong, each captioned "true → predicted".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -12,73 +11,11 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
-from core.graph import Graph
-from core.training import Run
-
-from .boundary import probabilities_function, score_source
-from .controller import Probe
 from .curves import style_plot
-from .dataset_preview import INK, image_side, mosaic
+from .dataset_preview import INK
+from .probes import DigitsResult
 
-CHUNK = 1024
-SHOWN = 24
 COLS = 6
-
-
-@dataclass(frozen=True)
-class DigitsResult:
-    """Confusion counts [true, predicted] and the first misclassified validation samples."""
-
-    step: int
-    confusion: np.ndarray
-    mosaic: np.ndarray
-    captions: list[str]
-    side: tuple[int, int]
-    accuracy: float
-
-
-def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
-    """Counts of (true class, predicted class) pairs."""
-    return np.bincount(truth * classes + predicted, minlength=classes * classes).reshape(classes, classes)
-
-
-class DigitsProbe(Probe):
-    """Predicts the whole validation set and tabulates the confusion matrix."""
-
-    name = "digits"
-    interval = 2.0
-
-    @staticmethod
-    def applies(graph: Graph, config) -> bool:
-        """Whether the features are images and something scores classes."""
-        feature = graph.types().get((config.features, "y"))
-        return (feature is not None and image_side(tuple(feature.shape[1:])) is not None
-                and config.labels is not None and score_source(graph, config.labels, config.loss) is not None)
-
-    def prepare(self, run: Run) -> None:
-        self._side = image_side(run.data.feature_shape)
-        if self._side is None or not run.data.num_classes:
-            raise LookupError("the data are not class-labelled images")
-        self._fn = probabilities_function(run)
-
-    def compute(self, run: Run) -> DigitsResult:
-        self._fn.set_weights(run.weights())
-        x, y = run.data.x_val, run.data.y_val
-        with np.errstate(all="ignore"):
-            parts = [np.asarray(self._fn(x[i:i + CHUNK])[0]) for i in range(0, len(x), CHUNK)]
-        probabilities = np.concatenate(parts)
-        classes = max(run.data.num_classes, probabilities.shape[1])
-        predicted = np.nan_to_num(probabilities).argmax(axis=1)
-        wrong = np.flatnonzero(predicted != y)[:SHOWN]
-        names = run.data.class_names or tuple(str(c) for c in range(classes))
-        captions = [f"{_name(names, y[i])}→{_name(names, predicted[i])}" for i in wrong]
-        tiles = mosaic(x[wrong], self._side, COLS, gap=2) if len(wrong) else np.zeros((1, 1), np.float32)
-        return DigitsResult(run.step_count, confusion_matrix(y, predicted, classes), tiles, captions,
-                            self._side, float(np.mean(predicted == y)))
-
-
-def _name(names: tuple, k: int) -> str:
-    return names[k] if 0 <= k < len(names) else str(k)
 
 
 class Label:

@@ -17,14 +17,19 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea, QTabWidget
 from core.graph import Graph
 from core.training import NonFiniteError, read_config
 
-from .boundary import BoundaryProbe, BoundaryView
-from .compiled_view import CompiledView, describe_compiled
-from .controller import Probe, RunRequest, TrainingController
+from core.training.remote import RunRequest
+
+from ..document import ReplaceWeights
+from .batch_tasks import describe_compiled, summarize_batch, trained_weights
+from .boundary import BoundaryView
+from .compiled_view import CompiledView
+from .controller import TrainingController
 from .curves import CurvesPanel
-from .digits_views import DigitsProbe, DigitsView
-from .histograms import GradientProbe, HistogramsPanel
-from .inspect import InspectPanel, summarize_batch
+from .digits_views import DigitsView
+from .histograms import HistogramsPanel
+from .inspect import InspectPanel
 from .panel import TrainingPanel, describe_error
+from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
@@ -77,7 +82,8 @@ class TrainingFeature(QObject):
             self.menu = window.menuBar().addMenu("&Training")
             for text, slot in (("Start", self.panel.start), ("Pause", self.panel.pause),
                                ("Resume", self.panel.resume), ("Step one batch", self.panel.step),
-                               ("Stop", self.panel.stop), (None, None), ("Run one batch", self.run_one_batch),
+                               ("Stop", self.panel.stop), ("Keep trained weights", self.keep_weights),
+                               (None, None), ("Run one batch", self.run_one_batch),
                                ("Compile the training step", self.show_compiled)):
                 if text is None:
                     self.menu.addSeparator()
@@ -92,6 +98,7 @@ class TrainingFeature(QObject):
         self.controller.sig_state.connect(self._on_state)
         self.panel.sig_run_starting.connect(self._on_run_starting)
         self.panel.sig_error.connect(self._on_error)
+        self.panel.sig_keep_weights.connect(self.keep_weights)
         self.inspect.sig_run_batch.connect(self.run_one_batch)
         self.inspect.sig_node_activated.connect(lambda node: self._scene_call("select_nodes", [node]))
         self.compiled.sig_compile_requested.connect(self.show_compiled)
@@ -146,6 +153,14 @@ class TrainingFeature(QObject):
         """Gather the compiled training step in the worker and show it."""
         self.views.setCurrentWidget(self.compiled)
         self._in_worker(describe_compiled, self.compiled.show_info)
+
+    def keep_weights(self) -> None:
+        """Bring the run's weights into the window's document, as one undoable step."""
+        status = self.controller.status
+        if status is None or status.step_count == 0 or self.controller.state in ("building", "running"):
+            return
+        step = status.step_count
+        self.controller.submit(trained_weights, lambda weights: self._keep(weights, step))
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         """The window closing ends the worker thread (a thread must not outlive the application)."""
@@ -255,6 +270,18 @@ class TrainingFeature(QObject):
         self.inspect.show_summaries(result)
         for node, summary in result.items():
             self._scene_call("set_node_summary", node, summary.text())
+
+    def _keep(self, weights: object, step: int) -> None:
+        if isinstance(weights, Exception):
+            self.panel.show_message(f"Could not keep the weights: {describe_error(weights)}", error=True)
+            return
+        document = getattr(self.window, "document", None)
+        if document is None:               # a window without documents keeps them as an attribute
+            self.window.weights = weights
+        else:
+            self.window.undo_stack.push(ReplaceWeights(document, weights, f"Keep trained weights (step {step})"))
+        self.panel.show_message(f"Kept the weights of step {step}: Save and Export carry them, and the next "
+                                "run starts from them.", error=False)
 
     def _on_error(self, error: object) -> None:
         node = getattr(error, "node", None)

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 from core.graph import Graph, LoomError
 from core.training import DATASETS, NonFiniteError, StepMetrics
 from core.training.config import OPTIMIZER_DEFAULTS
+from core.training.remote import RunInfo, RunRequest
 
-from .controller import DEVICE_CHOICES, BackgroundTask, RunInfo, RunRequest, TrainingController, resolve_device
+from .controller import DEVICE_CHOICES, BackgroundTask, TrainingController, resolve_device
 from .dataset_preview import DatasetPreview, preview_data
 
 ERROR_STYLE = "color: #b42318;"
@@ -62,6 +63,7 @@ class TrainingPanel(QWidget):
 
     sig_run_starting = Signal(str)
     sig_error = Signal(object)
+    sig_keep_weights = Signal()
 
     def __init__(self, controller: TrainingController, graph: Optional[Graph] = None, *,
                  undo_stack: Optional[QUndoStack] = None,
@@ -137,6 +139,11 @@ class TrainingPanel(QWidget):
                              self.probe_factory(self.graph), start_running=running)
         self.controller.start(request)
         self._update_buttons("building")
+
+    def show_message(self, text: str, error: bool) -> None:
+        """A line under the progress: an error (red) or a note (amber)."""
+        self.message.setStyleSheet(ERROR_STYLE if error else NOTE_STYLE)
+        self.message.setText(text)
 
     def pause(self) -> None:
         self.controller.pause()
@@ -215,6 +222,10 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress_label = QLabel("Not started")
+        self.keep_button = QPushButton("Keep trained weights")
+        self.keep_button.setToolTip("Put this run's weights into the document, so that Save and Export carry "
+                                    "them and the next run starts from them (Undo takes them back)")
+        self.keep_button.clicked.connect(self.sig_keep_weights)
         self.message = QLabel("", wordWrap=True)
         self.message.setStyleSheet(ERROR_STYLE)
 
@@ -226,6 +237,7 @@ class TrainingPanel(QWidget):
         layout.addLayout(button_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
+        layout.addWidget(self.keep_button)
         layout.addWidget(self.message)
         self.device_note.setText(resolve_device(self.device_box.currentText())[1])
 
@@ -327,19 +339,17 @@ class TrainingPanel(QWidget):
         text = f"Training on {info.device.upper()}."
         self.device_note.setText(f"{info.device_note} {text}".strip())
         if info.warnings:
-            self.message.setStyleSheet(NOTE_STYLE)
-            self.message.setText("\n".join(info.warnings))
+            self.show_message("\n".join(info.warnings), error=False)
 
     def _on_state(self, state: str) -> None:
         self._update_buttons(state)
         if state in ("finished", "stopped", "paused") and self.info is not None:
-            last = self.controller.run.last if self.controller.run is not None else None
+            last = self.controller.status.last if self.controller.status is not None else None
             if last is not None:
                 self._show_progress(last, state)
 
     def _on_failed(self, error: object) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setText(describe_error(error))
+        self.show_message(describe_error(error), error=True)
         self._update_buttons("failed")
         self.sig_error.emit(error)
 
@@ -371,6 +381,8 @@ class TrainingPanel(QWidget):
                    "Stop": live}
         for name, button in self.buttons.items():
             button.setEnabled(enabled[name])
+        trained = self.controller.status is not None and self.controller.status.step_count > 0
+        self.keep_button.setEnabled(trained and state in ("paused", "finished", "stopped"))
         self.settings.setEnabled(bool(self._config()))
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from gui.training.install import install_training
-from training_helpers import example, wait_state
+from training_helpers import ask, example, wait_state
 
 
 class ReplacingWindow(QMainWindow):
@@ -25,7 +25,7 @@ def test_install_on_the_real_main_window_then_close_removes_everything(qtbot, wi
     assert feature.panel_dock in window.findChildren(QDockWidget)
     assert feature.panel.undo_stack is window.undo_stack
     feature.panel.step()
-    qtbot.waitUntil(lambda: feature.controller.run is not None and feature.controller.run.step_count == 1,
+    qtbot.waitUntil(lambda: feature.controller.status is not None and feature.controller.status.step_count == 1,
                     timeout=60000)
     feature.panel.epochs_box.setValue(3)
     assert window.graph.training["epochs"] == 3
@@ -54,7 +54,7 @@ def test_a_replaced_graph_is_followed_and_the_old_one_forgotten(qtbot):
         wait_state(qtbot, feature, ("running", "finished"), 60000)
         old.set_attr("hidden", "units", 3)
         qtbot.wait(100)
-        assert feature.controller.run.data.name == "spirals"
+        assert "spiral" in feature.controller.info.dataset.lower()
     finally:
         feature.close()
     assert feature.graph is None
@@ -113,7 +113,7 @@ def test_the_training_menu_starts_and_stops_a_run(qtbot, make_feature):
     actions = {a.text(): a for a in feature.menu.actions()}
     actions["Start"].trigger()
     wait_state(qtbot, feature, "running", 30000)
-    qtbot.waitUntil(lambda: feature.controller.run.step_count > 3, timeout=30000)
+    qtbot.waitUntil(lambda: feature.controller.status.step_count > 3, timeout=30000)
     actions["Stop"].trigger()
     wait_state(qtbot, feature, "stopped")
 
@@ -124,3 +124,37 @@ def test_closing_the_window_ends_the_worker(qtbot, make_feature):
     qtbot.waitUntil(lambda: feature.controller.alive, timeout=30000)
     window.close()
     assert not feature.controller.alive
+
+
+def test_keep_trained_weights_puts_them_in_the_document_undoably_and_save_writes_them(qtbot, window, tmp_path):
+    from core.graph import load_graph
+    from gui.training.batch_tasks import trained_weights
+
+    feature = install_training(window)
+    try:
+        before = {k: v.copy() for k, v in window.weights.items()}
+        graph = window.graph
+        graph.set_training({**graph.training, "epochs": 1})
+        window.undo_stack.clear()
+        assert not feature.panel.keep_button.isEnabled()
+        feature.panel.start()
+        wait_state(qtbot, feature, "finished")
+        assert feature.panel.keep_button.isEnabled()
+        trained = ask(qtbot, feature, trained_weights)
+        feature.panel.keep_button.click()
+        qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10000)
+        assert set(window.weights) == set(trained)
+        for key, value in trained.items():
+            np.testing.assert_array_equal(window.weights[key], value)
+        assert window.document.modified and "step" in window.undo_stack.undoText()
+        path = tmp_path / "trained.json"
+        window.document.save(path)
+        _, saved = load_graph(path)
+        for key, value in trained.items():
+            np.testing.assert_array_equal(saved[key], value)
+        window.undo_stack.undo()
+        assert set(window.weights) == set(before)
+        for key, value in before.items():
+            np.testing.assert_array_equal(window.weights[key], value)
+    finally:
+        feature.close()

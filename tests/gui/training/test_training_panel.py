@@ -9,7 +9,8 @@ from PySide6.QtGui import QUndoStack
 from core.graph import evaluate
 from core.training import load_dataset
 
-from training_helpers import example, wait_state
+from gui.training.batch_tasks import trained_weights
+from training_helpers import ask, example, steps, wait_state
 
 
 def long_run(graph, epochs: int = 100000):
@@ -26,14 +27,14 @@ def test_train_xor_to_full_accuracy_with_one_point_per_step(qtbot, make_feature)
     feature.panel.buttons["Start"].click()
     wait_state(qtbot, feature, ("finished", "failed"))
     assert feature.controller.state == "finished", feature.panel.message.text()
-    run = feature.controller.run
-    qtbot.waitUntil(lambda: feature.curves.series.steps.size == run.total_steps, timeout=5000)
+    total = feature.controller.status.total_steps
+    qtbot.waitUntil(lambda: feature.curves.series.steps.size == total, timeout=5000)
     series = feature.curves.series
-    np.testing.assert_array_equal(series.steps.values, np.arange(1, run.total_steps + 1))
+    np.testing.assert_array_equal(series.steps.values, np.arange(1, total + 1))
     assert series.loss.values[-1] < series.loss.values[0]
     # independent truth: the trained weights classify every validation point right
     data = load_dataset(graph.training["dataset"])
-    ev = evaluate(graph, {"x": data.x_val}, run.weights(), ["logits"])
+    ev = evaluate(graph, {"x": data.x_val}, ask(qtbot, feature, trained_weights), ["logits"])
     assert np.mean(ev["logits"].argmax(axis=1) == data.y_val) == 1.0
     assert series.val_metrics["accuracy"].values[-1] == 1.0
     assert "step 400/400" in feature.panel.progress_label.text()
@@ -44,40 +45,38 @@ def test_pause_step_resume_stop_do_what_they_say(qtbot, make_feature):
     panel = feature.panel
     panel.buttons["Start"].click()
     wait_state(qtbot, feature, "running", 30000)
-    qtbot.waitUntil(lambda: feature.controller.run.step_count >= 5, timeout=30000)
+    qtbot.waitUntil(lambda: steps(feature) >= 5, timeout=30000)
     panel.buttons["Pause"].click()
     wait_state(qtbot, feature, "paused")
-    run = feature.controller.run
-    paused_at = run.step_count
+    paused_at = steps(feature)
     qtbot.wait(300)
-    assert run.step_count == paused_at, "a paused run kept training"
+    assert steps(feature) == paused_at, "a paused run kept training"
     qtbot.waitUntil(lambda: feature.curves.series.steps.size == paused_at, timeout=3000)
     assert panel.buttons["Resume"].isEnabled() and not panel.buttons["Pause"].isEnabled()
 
     panel.buttons["Step"].click()
-    qtbot.waitUntil(lambda: run.step_count == paused_at + 1, timeout=10000)
+    qtbot.waitUntil(lambda: steps(feature) == paused_at + 1, timeout=10000)
     qtbot.wait(300)
-    assert run.step_count == paused_at + 1, "Step trained more than one batch"
+    assert steps(feature) == paused_at + 1, "Step trained more than one batch"
     assert feature.controller.state == "paused"
     qtbot.waitUntil(lambda: feature.curves.series.steps.size == paused_at + 1, timeout=3000)
 
     panel.buttons["Resume"].click()
-    qtbot.waitUntil(lambda: run.step_count > paused_at + 5, timeout=30000)
+    qtbot.waitUntil(lambda: steps(feature) > paused_at + 5, timeout=30000)
     panel.buttons["Stop"].click()
     wait_state(qtbot, feature, "stopped")
-    stopped_at = run.step_count
+    stopped_at = steps(feature)
     qtbot.wait(300)
-    assert run.step_count == stopped_at, "a stopped run kept training"
+    assert steps(feature) == stopped_at, "a stopped run kept training"
     assert panel.buttons["Start"].isEnabled() and not panel.buttons["Resume"].isEnabled()
 
 
 def test_step_before_start_trains_exactly_one_batch(qtbot, make_feature):
     window, feature = make_feature(example("xor"))
     feature.panel.buttons["Step"].click()
-    qtbot.waitUntil(lambda: feature.controller.run is not None and feature.controller.run.step_count == 1,
-                    timeout=30000)
+    qtbot.waitUntil(lambda: steps(feature) == 1, timeout=30000)
     qtbot.wait(300)
-    assert feature.controller.run.step_count == 1
+    assert steps(feature) == 1
     assert feature.controller.state == "paused"
 
 
@@ -106,8 +105,8 @@ def test_answering_no_keeps_training_and_moving_nodes_never_asks(qtbot, make_fea
     assert asked == []
     graph.set_attr("hidden", "units", 4)
     qtbot.waitUntil(lambda: len(asked) == 1, timeout=5000)
-    before = feature.controller.run.step_count
-    qtbot.waitUntil(lambda: feature.controller.run.step_count > before + 3, timeout=10000)
+    before = steps(feature)
+    qtbot.waitUntil(lambda: steps(feature) > before + 3, timeout=10000)
     assert feature.controller.state == "running"
 
 

@@ -5,13 +5,10 @@ import copy
 
 import numpy as np
 
-from core.graph import evaluate
-from core.training import NonFiniteError, Run
-from gui.training.boundary import BoundaryProbe
-from gui.training.dataset_preview import CLASS_COLOURS
-from gui.training.digits_views import DigitsProbe, confusion_matrix
-from gui.training.histograms import GradientProbe
-from training_helpers import example, wait_state
+from core.graph import evaluate, graph_from_dict
+from core.training import NonFiniteError, Run, read_config
+from gui.training.probes import CLASS_COLOURS, BoundaryProbe, DigitsProbe, GradientProbe, confusion_matrix
+from training_helpers import ask, example, first_batch, steps, train_graph_document, wait_state
 
 
 def test_nan_stops_training_and_highlights_the_node_that_produced_it(qtbot, make_feature):
@@ -25,7 +22,7 @@ def test_nan_stops_training_and_highlights_the_node_that_produced_it(qtbot, make
     assert "log_h" in message and "inf" in message.lower()
     assert "log_h" in feature.panel.message.text()
     assert feature.inspect.bad_node == "log_h"
-    assert feature.controller.run.state == "failed"
+    assert feature.controller.status.state == "failed"
 
 
 def test_nan_without_canvas_support_is_named_in_the_panels(qtbot, make_feature):
@@ -56,7 +53,7 @@ def test_compiled_view_lists_kernels_with_sources_over_the_right_nodes(qtbot, ma
     qtbot.waitUntil(lambda: feature.compiled.info is not None, timeout=60000)
     info = feature.compiled.info
     assert info.kernels and feature.compiled.kernels.topLevelItemCount() == len(info.kernels)
-    train_graph = feature.controller.run.train_graph
+    train_graph = graph_from_dict(ask(qtbot, feature, train_graph_document))
     for kernel in info.kernels:
         assert kernel.cpu_source.strip() and kernel.cuda_source.strip()
         assert "__global__" in kernel.cuda_source or "ElementwiseKernel" in kernel.cuda_source
@@ -69,6 +66,7 @@ def test_compiled_view_lists_kernels_with_sources_over_the_right_nodes(qtbot, ma
     assert hidden and "tanh" in hidden[0].cpu_source and "tanh" in hidden[0].cuda_source
     assert info.step_source.strip()
     assert info.rewrites
+    assert all(k.seconds is not None and k.seconds > 0 for k in info.kernels), "every kernel is timed"
     feature.compiled.kernels.setCurrentItem(feature.compiled.kernels.topLevelItem(0))
     assert feature.compiled.cpu_code.toPlainText() == info.kernels[0].cpu_source
 
@@ -80,9 +78,7 @@ def test_run_one_batch_summarizes_every_node(qtbot, make_feature):
     qtbot.waitUntil(lambda: bool(feature.inspect.summaries), timeout=60000)
     summaries = feature.inspect.summaries
     assert set(summaries) == set(graph.nodes)
-    run = feature.controller.run
-    weights = run.weights()
-    x = run.data.x_train[:32]
+    weights, x = ask(qtbot, feature, first_batch)
     hidden = np.tanh(x @ weights["hidden_W"] + weights["hidden_b"])     # NumPy reference
     s = summaries["hidden"]
     assert s.shape == (32, 8)
@@ -133,7 +129,7 @@ def test_boundary_takes_the_colour_of_the_class_that_owns_each_quadrant(qtbot, m
     feature.panel.start()
     wait_state(qtbot, feature, "finished")
     qtbot.waitUntil(lambda: feature.boundary.result is not None and
-                    feature.boundary.result.step == feature.controller.run.step_count, timeout=10000)
+                    feature.boundary.result.step == steps(feature), timeout=10000)
     result = feature.boundary.result
     image = result.image.astype(int)
     x0, y0, width, height = result.rect
@@ -149,7 +145,7 @@ def test_boundary_takes_the_colour_of_the_class_that_owns_each_quadrant(qtbot, m
     # xor: class 1 where x and y share a sign
     assert nearer(pixel(0.7, 0.7), 1) and nearer(pixel(-0.7, -0.7), 1)
     assert nearer(pixel(0.7, -0.7), 0) and nearer(pixel(-0.7, 0.7), 0)
-    assert BoundaryProbe.applies(example("xor"), feature.controller.run.config)
+    assert BoundaryProbe.applies(example("xor"), read_config(example("xor")))
 
 
 def test_digits_confusion_matrix_agrees_with_the_reference_executor():

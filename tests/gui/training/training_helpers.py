@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.graph import load_graph
+from core.graph import graph_document, load_graph
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "resources" / "examples"
 TERMINAL = ("finished", "stopped", "failed")
@@ -36,8 +36,33 @@ def example(name: str):
     return load_graph(EXAMPLES / f"{name}.json")[0]
 
 
-
 def wait_state(qtbot, feature, states, timeout: int = 120000) -> None:
     """Wait until the controller reports one of `states`."""
     states = (states,) if isinstance(states, str) else tuple(states)
     qtbot.waitUntil(lambda: feature.controller.state in states, timeout=timeout)
+
+
+def steps(feature) -> int:
+    """The steps the feature's run has trained, as last reported by the training process."""
+    status = feature.controller.status
+    return status.step_count if status is not None else 0
+
+
+def ask(qtbot, feature, fn, timeout: int = 60000):
+    """`fn(run)` evaluated in the training process (fn must be module-level); its result."""
+    answers = []
+    assert feature.controller.submit(fn, answers.append), "there is no run to ask"
+    qtbot.waitUntil(lambda: bool(answers), timeout=timeout)
+    if isinstance(answers[0], Exception):
+        raise answers[0]
+    return answers[0]
+
+
+def train_graph_document(run) -> dict:
+    """The run's training graph (forward, gradient, updates) as its file-format document."""
+    return graph_document(run.train_graph)
+
+
+def first_batch(run):
+    """The run's weights and the features of its first training batch."""
+    return run.weights(), run.data.x_train[:run.config.batch_size]
