@@ -3,7 +3,8 @@
     python bench/bench_live_training.py [--example spirals] [--steps 3000] [--repeat 3]
 
 Both are measured in this process, alternating, as wall-clock time from the first batch to the last
-(the plotted run includes its worker's probes: decision boundary, histograms, gradient overlay).
+(the plotted run trains in the editor's training process and includes its probes: decision boundary,
+histograms, gradient overlay).
 Prints the median steps/s of each and the ratio; the target is plots >= 0.9 x headless.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ def headless(graph, steps: int) -> float:
 def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tuple[float, int, float]:
     """Steps/s of the same run driven from the training panel with the plots open and drawing.
 
-    With `views` the worker also computes the boundary, histograms and gradient overlay. Returns
+    With `views` the training process also computes the boundary, histograms and gradient overlay. Returns
     (steps/s, redraws, share of the wall time the UI thread spent on the CPU).
     """
     config = dict(graph.training)

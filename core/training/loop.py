@@ -1,7 +1,8 @@
 """The training loop: a `Run` the GUI or the command line drives, yielding `StepMetrics` per batch.
 
-No threads and no Qt here. A GUI worker thread iterates `run.start()`; the GUI thread may call
-`pause`, `resume`, `stop` and `step` at any time (they are thread-safe). The same graph, data
+No threads and no Qt here. The editor drives a Run in its training process (remote.py), the command
+line iterates `run.start()`; `pause`, `resume`, `stop` and `step` may be called from another thread
+at any time (they are thread-safe). The same graph, data
 and seed give a bit-identical loss trajectory on the CPU, however the run is paused or resumed.
 """
 from __future__ import annotations

@@ -84,6 +84,7 @@ class RunHost:
     def __init__(self) -> None:
         self._process = None
         self._conn = None
+        self.run_id = 0         # the number of the last run built: messages carry it, older ones are stale
 
     @property
     def alive(self) -> bool:
@@ -101,7 +102,8 @@ class RunHost:
     def send(self, name: str, payload: Any = None) -> bool:
         """Queue a command for the process; False when there is no process to take it."""
         if name == "build":
-            payload = replace(payload, graph=graph_document(payload.graph))
+            self.run_id += 1
+            payload = (self.run_id, replace(payload, graph=graph_document(payload.graph)))
             self.warm_up()
         if not self.alive:
             return False
@@ -214,9 +216,9 @@ class RunServer:
             return
         self._send_state()
 
-    def _build(self, request: RunRequest) -> None:
+    def _build(self, numbered: tuple[int, RunRequest]) -> None:
+        self.run_id, request = numbered
         self.run, self.pending, self.last_probe = None, [], {}
-        self.run_id += 1
         self.train_time = self.probe_time = 0.0
         note = request.fallback_note
         try:

@@ -40,6 +40,7 @@ class GraphView(QGraphicsView):
         self._pan_from: Optional[QPoint] = None
         self.context_actions: list = []  # QActions (None: separator) for the right-click menu
         self._space = False
+        self._keep_fitted = False    # after Fit, until the user zooms or pans: a resize fits again
 
     # ---- Public API
 
@@ -48,6 +49,7 @@ class GraphView(QGraphicsView):
 
     def zoom_by(self, factor: float, anchor: Optional[QPoint] = None) -> None:
         """Scale the view by `factor` (within sane limits), keeping the point under `anchor` still."""
+        self._keep_fitted = False
         factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
         if anchor is None:
             anchor = self.viewport().rect().center()
@@ -60,24 +62,27 @@ class GraphView(QGraphicsView):
         self.sig_zoom_changed.emit(self.zoom())
 
     def fit_to_view(self) -> None:
-        """Show every node, at most at 1:1."""
+        """Show every node, at most at 1:1; the view stays fitted while the window settles or is
+        resized, until the user zooms or pans (a graph opened before the window shows fits its size)."""
         rect = self.graph_scene.nodes_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
-            return
-        margin = 40.0
-        self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.resetTransform()
-            self.centerOn(rect.center())
-        elif self.zoom() < MIN_ZOOM:
-            self.zoom_by(MIN_ZOOM / self.zoom())
+        else:
+            margin = 40.0
+            self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.KeepAspectRatio)
+            if self.zoom() > 1.0:
+                self.resetTransform()
+                self.centerOn(rect.center())
+            elif self.zoom() < MIN_ZOOM:
+                self.zoom_by(MIN_ZOOM / self.zoom())
+        self._keep_fitted = True
         self.sig_zoom_changed.emit(self.zoom())
 
     def reset_zoom(self) -> None:
         """Back to 1:1 around the current centre."""
         centre = self.mapToScene(self.viewport().rect().center())
+        self._keep_fitted = False
         self.resetTransform()
         self.centerOn(centre)
         self.sig_zoom_changed.emit(self.zoom())
@@ -106,6 +111,11 @@ class GraphView(QGraphicsView):
         self.setFocus()
 
     # ---- Painting
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._keep_fitted:
+            self.fit_to_view()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt override)
         painter.fillRect(rect, theme.CANVAS_BG)
@@ -181,6 +191,7 @@ class GraphView(QGraphicsView):
 
     def pan_by(self, dx: float, dy: float) -> None:
         """Move the view content by (dx, dy) screen pixels."""
+        self._keep_fitted = False
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(dx))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(dy))
 

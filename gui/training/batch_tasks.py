@@ -119,20 +119,18 @@ def user_node_of(node: str, user_nodes: set[str]) -> Optional[str]:
     return best
 
 
-def users_of(graph: Graph, covers: list[str], user_nodes: set[str]) -> list[str]:
+def users_of(optimized: Graph, kernel_node: str, covers: list[str], user_nodes: set[str]) -> list[str]:
     """The user's nodes a kernel works for: those its nodes come from, else (for gradient and optimizer
-    kernels) those whose values its nodes read, e.g. the layer whose activation a backward kernel uses."""
+    kernels) those whose values the kernel reads in the optimized graph, e.g. the layer whose activation
+    a backward kernel uses, or the weight whose optimizer slots it updates."""
     direct = {u for u in (user_node_of(n, user_nodes) for n in covers) if u}
     if direct:
         return sorted(direct)
     read = set()
-    for node in covers:
-        if node not in graph:
-            continue
-        for port in graph.spec(node).input_names(graph.attrs(node)):
-            source = graph.source(node, port)
-            if source and (graph.role(source[0]) is None or graph.op_name(source[0]) == "Parameter"):
-                read.add(user_node_of(source[0], user_nodes))   # optimizer slots carry their weight's key
+    for port in optimized.spec(kernel_node).input_names(optimized.attrs(kernel_node)):
+        source = optimized.source(kernel_node, port)
+        if source and (optimized.role(source[0]) is None or optimized.op_name(source[0]) == "Parameter"):
+            read.add(user_node_of(source[0], user_nodes))   # optimizer slots carry their weight's key
     return sorted(u for u in read if u)
 
 
@@ -150,7 +148,7 @@ def describe_compiled(run: Run) -> CompiledInfo:
     info = CompiledInfo(rewrites=[str(r) for r in step.rewrites], step_source=step.source)
     for name, sources in step.kernels.items():
         covers = list(step.groups.get(name, []))
-        users = users_of(run.train_graph, covers, user_nodes)
+        users = users_of(step.optimized, step.kernel_nodes[name], covers, user_nodes)
         part = _part(run.train_graph, covers[-1]) if covers else "forward"
         info.kernels.append(KernelInfo(name, covers, users, part, "", str(sources.get("cpu", "")),
                                        str(sources.get("cuda", "")), times.get(step.kernel_nodes[name])))

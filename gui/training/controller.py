@@ -17,8 +17,9 @@ from core.training.remote import RunHost, RunInfo, RunRequest, RunStatus
 REDRAW_MS = 33          # the rate limiter's period: about 30 deliveries a second
 LIVE_STATES = ("building", "ready", "running", "paused")
 
+
 class MainThreadCollector:
-    """While worker threads live, Python's garbage collector runs only on the UI thread (pyqtgraph's
+    """While background threads live (the data set preview's), Python's garbage collector runs only on the UI thread (pyqtgraph's
     GarbageCollector recipe): a collection started by a worker's allocation could destroy Qt objects
     from that thread, and Qt crashes. Counted: `hold()` per thread started, `release()` when it ends.
     """
@@ -82,7 +83,6 @@ class TrainingController(QObject):
         self.state = "idle"
         self.status: Optional[RunStatus] = None
         self.info: Optional[RunInfo] = None
-        self._run_id = 0              # the process numbers its runs 1, 2...; this is the one to follow
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.flush)
@@ -99,7 +99,6 @@ class TrainingController(QObject):
         if not self.host.send("build", request):
             self._process_ended()
             return
-        self._run_id += 1
         self._timer.start()
 
     def pause(self) -> None:
@@ -145,7 +144,7 @@ class TrainingController(QObject):
         metrics: list = []
         for message in self.host.receive():
             run_id, kind, *items = message
-            if run_id != self._run_id:
+            if run_id != self.host.run_id:
                 continue
             if kind == "metrics":
                 metrics.extend(items[0])

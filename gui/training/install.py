@@ -1,7 +1,7 @@
-"""Wires live training into the main window: docks, a Training menu, the worker, the views, the canvas.
+"""Wires live training into the main window: docks, a Training menu, the training process, the views, the canvas.
 
     feature = install_training(window)   # once, after the window is built
-    feature.close()                      # stops the worker, removes docks and menu, disconnects all
+    feature.close()                      # ends the training process, removes docks and menu, disconnects all
 
 The canvas is optional: scene methods (`highlight_node`, `set_edge_overlay`, `set_node_summary`,
 `select_nodes`, `set_kernel_groups`) are called only where the window's scene or canvas has them;
@@ -145,12 +145,12 @@ class TrainingFeature(QObject):
         return probes
 
     def run_one_batch(self) -> None:
-        """Evaluate every node on one batch with the current weights (in the worker) and show summaries."""
+        """Evaluate every node on one batch with the current weights (in the training process) and show summaries."""
         self.views.setCurrentWidget(self.inspect)
         self._in_worker(summarize_batch, self._on_summaries)
 
     def show_compiled(self) -> None:
-        """Gather the compiled training step in the worker and show it."""
+        """Gather the compiled training step in the training process and show it."""
         self.views.setCurrentWidget(self.compiled)
         self._in_worker(describe_compiled, self.compiled.show_info)
 
@@ -163,13 +163,13 @@ class TrainingFeature(QObject):
         self.controller.submit(trained_weights, lambda weights: self._keep(weights, step))
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
-        """The window closing ends the worker thread (a thread must not outlive the application)."""
+        """The window closing ends the training process."""
         if watched is self.window and event.type() == QEvent.Close:
             self.controller.shutdown()
         return False
 
     def close(self) -> None:
-        """Stop the worker, disconnect everything, remove the docks and the menu."""
+        """End the training process, disconnect everything, remove the docks and the menu."""
         self.controller.shutdown()
         self.window.removeEventFilter(self)
         app = QCoreApplication.instance()
@@ -219,7 +219,7 @@ class TrainingFeature(QObject):
                     window.resizeDocks([neighbours[0]], [150], Qt.Vertical)
 
     def _in_worker(self, fn, callback) -> None:
-        """Run fn(run) in the worker; with no run yet, build one (paused) first."""
+        """Run fn(run) in the training process; with no run yet, build one (paused) first."""
         if not self.controller.submit(fn, callback):
             if self.graph is None:
                 return

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from core.graph import Graph, LoomError
@@ -210,18 +210,18 @@ class TrainingPanel(QWidget):
         settings_layout.addWidget(opt_group)
 
         self.buttons = {}
-        button_row = QHBoxLayout()
-        for name, slot in (("Start", self.start), ("Pause", self.pause), ("Resume", self.resume),
-                           ("Step", self.step), ("Stop", self.stop)):
+        button_grid = QGridLayout()         # two rows: the panel stays narrow and no label is clipped
+        for k, (name, slot) in enumerate((("Start", self.start), ("Pause", self.pause), ("Resume", self.resume),
+                                          ("Step", self.step), ("Stop", self.stop))):
             button = QPushButton(name)
             button.clicked.connect(lambda checked=False, slot=slot: slot())
-            button_row.addWidget(button)
+            button_grid.addWidget(button, k // 3, k % 3)
             self.buttons[name] = button
         self.buttons["Step"].setToolTip("Train exactly one batch, then stay paused")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel("Not started")
+        self.progress_label = QLabel("Not started", wordWrap=True)
         self.keep_button = QPushButton("Keep trained weights")
         self.keep_button.setToolTip("Put this run's weights into the document, so that Save and Export carry "
                                     "them and the next run starts from them (Undo takes them back)")
@@ -234,7 +234,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.settings, 1)
         layout.addLayout(device_row)
         layout.addWidget(self.device_note)
-        layout.addLayout(button_row)
+        layout.addLayout(button_grid)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.keep_button)

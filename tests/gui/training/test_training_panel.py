@@ -142,3 +142,18 @@ def test_device_selector_says_why_it_fell_back(qtbot, make_feature):
     window, feature = make_feature(example("xor"))
     feature.panel.device_box.setCurrentText("CUDA")
     assert feature.panel.device_note.text() == note
+
+
+def test_a_training_process_that_dies_is_reported_and_start_works_again(qtbot, make_feature):
+    window, feature = make_feature(long_run(example("xor")))
+    feature.panel.start()
+    wait_state(qtbot, feature, "running", 60000)
+    feature.controller.host._process.kill()          # as a crash in a native library would end it
+    wait_state(qtbot, feature, "failed", 10000)
+    assert "ended unexpectedly" in feature.panel.message.text()
+    assert feature.panel.buttons["Start"].isEnabled()
+    feature.panel.start()
+    wait_state(qtbot, feature, "running", 60000)
+    qtbot.waitUntil(lambda: steps(feature) > 3, timeout=30000)
+    feature.panel.stop()
+    wait_state(qtbot, feature, "stopped")
