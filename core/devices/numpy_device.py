@@ -13,7 +13,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-CHUNK = 16384                 # elements per chunk: a few scratch buffers stay in L2
+CHUNK = 65536                 # elements per chunk: the scratch buffers of a chunk stay in L2
+CHUNKED_MIN = 1 << 20         # below this many elements whole-array passes are faster (measured here:
+                              # an SGD update of 1M floats 0.41 ms whole, 0.64 ms chunked)
 PARALLEL_MIN = 1 << 21        # below this many elements one thread is faster (measured here)
 _KERNELS: dict[str, Callable] = {}
 _POOL: Optional[ThreadPoolExecutor] = None
@@ -53,7 +55,7 @@ class NumpyElementwise:
     def bind(self, out_shape: tuple, dtype: str, in_shapes: Sequence[tuple]) -> Callable:
         size = int(np.prod(out_shape))
         chunkable = all(s == tuple(out_shape) or int(np.prod(s)) == 1 for s in in_shapes)
-        if size < 4 * CHUNK or not chunkable:
+        if size < CHUNKED_MIN or not chunkable:
             scratch = [np.empty(out_shape, dtype) for _ in range(self.temps)]
             scratch += [np.empty(out_shape, bool) for _ in range(self.bool_temps)]
             return _plain(self.fn, scratch)

@@ -73,7 +73,7 @@ def test_softmax_and_cross_entropy_kernels_match_the_reference():
             nd.softmax_xent(z, bad, cost, t, np.empty(9), s, np.empty(9), index, np.arange(9))
 
 
-@pytest.mark.parametrize("size", [1000, 4 * nd.CHUNK + 17, nd.PARALLEL_MIN * 2 + 5])
+@pytest.mark.parametrize("size", [1000, nd.CHUNKED_MIN + 17, nd.PARALLEL_MIN * 2 + 5])
 def test_chunked_runs_equal_the_plain_run(size):
     tree = X.parse("tanh(0.7 * x1 + 0.3) * (1 / (1 + exp(-x1))) + x2 * x1", {"x1": X.var("x1"), "x2": X.var("x2")})
     kernel = X.numpy_kernel(tree, 2, "k_test")
@@ -86,7 +86,7 @@ def test_chunked_runs_equal_the_plain_run(size):
     run(x, c, out)
     expected = np.tanh(0.7 * x + 0.3) * (1 / (1 + np.exp(-x))) + c * x
     np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-7)
-    if size > 4 * nd.CHUNK:
+    if size >= nd.CHUNKED_MIN:
         assert isinstance(run, nd.ChunkedRun)
         strided = np.empty(2 * size, np.float32)[::2]
         run(x, c, strided)  # not contiguous: takes the plain path
