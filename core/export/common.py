@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import os
 import re
-import tempfile
-from pathlib import Path
-from typing import Callable, Hashable, Iterable, Optional
+from typing import Hashable, Iterable, Optional
 
 from core.graph import Graph, GraphError, LoomError, expand_node, graph_document, graph_from_dict
 from core.graph.expand import is_layer
@@ -116,15 +113,3 @@ class NameTable:
             self._taken.add(candidate)
             self._names[key] = candidate
         return self._names[key]
-
-
-def atomic_write(path: Path, write: Callable) -> None:
-    """Write through a temporary file in the same folder, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

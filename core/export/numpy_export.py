@@ -22,8 +22,9 @@ from core.compiler import expr as X
 from core.compiler.autodiff import differentiate
 from core.compiler.emit import node_expr
 from core.graph import Graph
+from core.graph.fileformat import atomic_write
 
-from .common import ExportError, atomic_write, checked, inference_graph, resolve_outputs
+from .common import ExportError, checked, inference_graph, resolve_outputs
 from .numpy_names import REDUCERS, identifiers, module_names, on_xp, rename, step_names, unpacked
 from .templates import NUMPY_CONTEXT, NUMPY_DEVICE, NUMPY_FORWARD, NUMPY_HEADER, NUMPY_MAIN, NUMPY_TRAINING
 

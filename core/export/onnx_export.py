@@ -12,8 +12,9 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 
 from core.graph import Graph, TensorType, init_params
+from core.graph.fileformat import atomic_write
 
-from .common import ExportError, atomic_write, inference_graph
+from .common import ExportError, inference_graph
 
 OPSET = 17
 IR_VERSION = 8

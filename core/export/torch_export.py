@@ -15,8 +15,9 @@ import numpy as np
 
 from core.graph import Graph, TensorType
 from core.graph.types import normalize_axes
+from core.graph.fileformat import atomic_write
 
-from .common import ExportError, NameTable, atomic_write, checked, resolve_outputs
+from .common import ExportError, NameTable, checked, resolve_outputs
 from .templates import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
 
 RESERVED = ("argparse", "json", "math", "np", "torch", "nn", "F", "Path", "sys", "Model", "main", "train",

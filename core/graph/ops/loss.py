@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..registry import INTERNAL, register
 from ..spec import OpSpec, Port
 from ..types import TensorType, broadcast_shapes, shape_str
-from .network import _log_softmax, _softmax
+from .network import _log_softmax
 
 
 def _scalar(dtype: str) -> list[TensorType]:

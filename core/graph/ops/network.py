@@ -11,7 +11,7 @@ from ..builder import Builder, Var, apply
 from ..errors import ShapeError
 from ..registry import INTERNAL, call_rule, get_op, register
 from ..spec import Attr, OpSpec, ParamDecl, Port
-from ..types import TensorType, shape_str
+from ..types import TensorType
 from ..validate import param_key
 from .sources import INITS
 

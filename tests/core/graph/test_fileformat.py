@@ -136,3 +136,22 @@ def test_arbitrary_json_documents_only_ever_raise_graph_file_error(document):
             graph_from_text(json.dumps(candidate)).validate()
         except GraphFileError:
             pass
+
+
+def test_saved_files_get_the_usual_mode_and_keep_their_own(tmp_path):
+    """The temporary file's private 0600 must not leak onto the saved file (others could not read it)."""
+    import os
+    import stat
+
+    from core.graph import Graph, save_graph
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "model.json"
+        save_graph(path, Graph())
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        path.chmod(0o600)                  # a file the user made private stays private
+        save_graph(path, Graph())
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
