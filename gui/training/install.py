@@ -53,6 +53,7 @@ class TrainingFeature(QObject):
         self.confirm_stop: Callable[[Any], bool] = confirm_stop
         self._asked = False
         self._pending_question = False
+        self._edited_since_run = False       # the last run's graph copy no longer matches the graph
         self.controller = TrainingController(self)
         self.panel = TrainingPanel(self.controller, None, undo_stack=getattr(window, "undo_stack", None),
                                    probe_factory=self.probes_for,
@@ -124,6 +125,7 @@ class TrainingFeature(QObject):
         if self.controller.active:
             self.controller.stop()
         self.graph = graph
+        self._edited_since_run = True
         if graph is not None:
             for name in STRUCTURAL_EVENTS:
                 getattr(graph.events, name).connect(self._on_graph_edited)
@@ -219,10 +221,13 @@ class TrainingFeature(QObject):
                     window.resizeDocks([neighbours[0]], [150], Qt.Vertical)
 
     def _in_worker(self, fn, callback) -> None:
-        """Run fn(run) in the training process; with no run yet, build one (paused) first."""
-        if not self.controller.submit(fn, callback):
+        """Run fn(run) in the training process; with no run yet, or only one of a graph edited since,
+        build one (paused) first, so that what is shown is the graph as it is now."""
+        stale = self._edited_since_run and not self.controller.active
+        if stale or not self.controller.submit(fn, callback):
             if self.graph is None:
                 return
+            self._edited_since_run = False
             request = RunRequest(self.graph.copy(), None, getattr(self.window, "weights", None) or None,
                                  "cpu", "", [], start_running=False)
             self.controller.start(request)
@@ -243,6 +248,7 @@ class TrainingFeature(QObject):
 
     def _on_run_starting(self, label: str) -> None:
         self._asked = False
+        self._edited_since_run = False
         self.panel_dock.raise_()
         self.views_dock.raise_()
         self.curves.begin_run(label)
@@ -298,6 +304,7 @@ class TrainingFeature(QObject):
             self._asked = False
 
     def _on_graph_edited(self, *args) -> None:
+        self._edited_since_run = True
         if self.controller.active and not self._asked and not self._pending_question:
             self._pending_question = True
             QTimer.singleShot(0, self._ask_stop)

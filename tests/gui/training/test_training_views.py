@@ -170,3 +170,18 @@ def test_digits_confusion_matrix_agrees_with_the_reference_executor():
 def test_confusion_matrix_counts_pairs():
     m = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 2, 1, 2]), 3)
     np.testing.assert_array_equal(m, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+
+
+def test_run_one_batch_after_an_edit_shows_the_graph_as_it_is_now(qtbot, make_feature):
+    graph = example("xor")
+    window, feature = make_feature(graph)
+    feature.run_one_batch()
+    qtbot.waitUntil(lambda: bool(feature.inspect.summaries), timeout=60000)
+    assert feature.inspect.summaries["hidden"].shape == (32, 8)
+    feature.confirm_stop = lambda parent: True
+    graph.set_attr("hidden", "units", 5)
+    wait_state(qtbot, feature, "stopped", 10000)
+    feature.inspect.summaries = {}
+    feature.run_one_batch()
+    qtbot.waitUntil(lambda: bool(feature.inspect.summaries), timeout=60000)
+    assert feature.inspect.summaries["hidden"].shape == (32, 5)
