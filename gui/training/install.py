@@ -54,6 +54,7 @@ class TrainingFeature(QObject):
         self._asked = False
         self._pending_question = False
         self._edited_since_run = False       # the last run's graph copy no longer matches the graph
+        self._user_run = False               # the run was started by the user, not built to inspect
         self.controller = TrainingController(self)
         self.panel = TrainingPanel(self.controller, None, undo_stack=getattr(window, "undo_stack", None),
                                    probe_factory=self.probes_for,
@@ -227,7 +228,7 @@ class TrainingFeature(QObject):
         if stale or not self.controller.submit(fn, callback):
             if self.graph is None:
                 return
-            self._edited_since_run = False
+            self._edited_since_run = self._user_run = False
             request = RunRequest(self.graph.copy(), None, getattr(self.window, "weights", None) or None,
                                  "cpu", "", [], start_running=False)
             self.controller.start(request)
@@ -249,6 +250,7 @@ class TrainingFeature(QObject):
     def _on_run_starting(self, label: str) -> None:
         self._asked = False
         self._edited_since_run = False
+        self._user_run = True
         self.panel_dock.raise_()
         self.views_dock.raise_()
         self.curves.begin_run(label)
@@ -305,6 +307,9 @@ class TrainingFeature(QObject):
 
     def _on_graph_edited(self, *args) -> None:
         self._edited_since_run = True
+        if self.controller.active and not self._user_run:
+            self.controller.stop()      # a run built to inspect the old graph: nothing to ask about
+            return
         if self.controller.active and not self._asked and not self._pending_question:
             self._pending_question = True
             QTimer.singleShot(0, self._ask_stop)
