@@ -59,6 +59,7 @@ class GraphScene(QGraphicsScene):
 
     sig_status = Signal(str)
     sig_refreshed = Signal()
+    sig_summaries_changed = Signal()
 
     def __init__(self, undo_stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
@@ -191,9 +192,11 @@ class GraphScene(QGraphicsScene):
             self.overlays.clear_summaries()
         else:
             self.overlays.set_summary(node_id, text)
+        self.sig_summaries_changed.emit()
 
-    def clear_node_summaries(self) -> None:
-        self.overlays.clear_summaries()
+    def node_summary(self, node_id: str) -> str:
+        """What `node_id` computed on the last inspected batch ("" when nothing was)."""
+        return self.overlays.summaries.get(node_id, "")
 
     def set_edge_overlay(self, mapping: Optional[Mapping[Any, float]]) -> None:
         """Colour and thicken wires by gradient magnitude: {(src, dst, dst_port): RMS} (Edge keys work

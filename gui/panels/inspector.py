@@ -1,7 +1,7 @@
 """The inspector: the selected node's attributes, one editor per kind; edits are undo commands."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QUndoStack
@@ -21,10 +21,11 @@ class InspectorPanel(QWidget):
     """Shows one node: id, op, doc, attribute editors and the types on its ports."""
 
     def __init__(self, graph: Optional[Graph], undo_stack: QUndoStack,
-                 parent: Optional[QWidget] = None) -> None:
+                 parent: Optional[QWidget] = None, value_summary: Optional[Callable[[str], str]] = None) -> None:
         super().__init__(parent)
         self.graph: Optional[Graph] = None
         self.undo_stack = undo_stack
+        self.value_summary = value_summary or (lambda node_id: "")   # what a node computed on one batch
         self.node_id: Optional[str] = None
         self.editors: dict[str, AttrEditor] = {}
         self.stack = QStackedWidget(self)
@@ -45,6 +46,7 @@ class InspectorPanel(QWidget):
         self._types_timer.setInterval(0)
         self._types_timer.timeout.connect(self._refresh_types)
         self.types_label: Optional[QLabel] = None
+        self.values_label: Optional[QLabel] = None
         self.set_graph(graph)
 
     # ---- Public API
@@ -71,13 +73,22 @@ class InspectorPanel(QWidget):
             return
         self.node_id = node_id if self.graph is not None and node_id in self.graph else None
         self.editors = {}
-        self.types_label = None
+        self.types_label = self.values_label = None
         if self.node_id is None:
             self.stack.setCurrentWidget(self.placeholder)
             return
         self.scroll.setWidget(self._build(self.node_id))
         self.stack.setCurrentWidget(self.scroll)
         self._refresh_types()
+        self.refresh_values()
+
+    def refresh_values(self) -> None:
+        """Show the value summary of the node on display (after "Run one batch"), or hide its line."""
+        if self.values_label is None:
+            return
+        text = self.value_summary(self.node_id)
+        self.values_label.setText(f"On the last inspected batch:\n{text}" if text else "")
+        self.values_label.setVisible(bool(text))
 
     # ---- Internals
 
@@ -124,6 +135,10 @@ class InspectorPanel(QWidget):
         self.types_label.setWordWrap(True)
         self.types_label.setTextFormat(Qt.RichText)
         column.addWidget(self.types_label)
+        self.values_label = QLabel(page)
+        self.values_label.setObjectName("InspectorValues")
+        self.values_label.setWordWrap(True)
+        column.addWidget(self.values_label)
         column.addStretch(1)
         return page
 

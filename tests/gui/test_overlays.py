@@ -224,3 +224,17 @@ def test_rubber_band_still_starts_inside_a_kernel_outline(window, qtbot):
     qtbot.mouseMove(view.viewport(), pos=end)
     qtbot.mouseRelease(view.viewport(), Qt.LeftButton, pos=end)
     assert sorted(scene.selected_nodes()) == ["W1x", "a1"]
+
+
+def test_the_inspector_shows_the_selected_nodes_summary_and_follows_it(window, qtbot):
+    scene, inspector = window.scene, window.inspector
+    scene.select_nodes(["h1"])
+    assert inspector.node_id == "h1" and not inspector.values_label.isVisibleTo(inspector)
+    scene.set_node_summary("h1", SUMMARY)                # "Run one batch" reports while h1 is shown
+    assert inspector.values_label.isVisibleTo(inspector) and SUMMARY in inspector.values_label.text()
+    scene.select_nodes(["h2"])
+    assert not inspector.values_label.isVisibleTo(inspector)
+    scene.select_nodes(["h1"])
+    assert SUMMARY in inspector.values_label.text()
+    scene.set_node_summary(None, "")
+    assert not inspector.values_label.isVisibleTo(inspector)
