@@ -1,7 +1,8 @@
 """Code generation: the step as readable Python source, one line per kernel call, exec-ed once.
 
-Generated names are made here (i0 inputs, s0 state, b0 buffers, c0 statics, v0 views, f0 bound
-kernels); a node id appears only in comments, and only after it is checked to be an identifier.
+Generated names are made here (i0 inputs, s0 state, sa0 state arenas, b0 buffers, a0 buffer arenas
+and g0 their views, c0 statics, v0 views, f0 bound kernels); a node id appears only in comments, and
+only after it is checked to be an identifier.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from core.graph.registry import call_rule
 from core.graph.types import bind
 
 from . import expr as X
-from .emit import EMITTERS, emit_elementwise
+from .emit import EMITTERS, emit_elementwise, node_expr
+from .horizontal import Group, horizontal_groups
 from .schedule import Plan
 
 SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -46,6 +48,7 @@ class Program:
     graph: Optional[Graph] = None
     owned: list[bool] = field(default_factory=list)  # outputs made fresh each step: returned uncopied
     names: dict[Ref, str] = field(default_factory=dict)  # the generated name holding each value
+    state_arenas: list[tuple] = field(default_factory=list)  # state keys laid end to end, passed after S
 
     def largest_product(self, dims: dict) -> int:
         """Multiply-adds of the largest matrix product for the given dimension values."""
@@ -67,6 +70,14 @@ class Program:
             kind, args = recipe.kind, recipe.args
             if kind in ("slot", "scratch"):
                 item = device.empty(bind(args[0], dims), args[1])
+            elif kind == "arena":
+                item = device.empty((args[0],), args[1])
+            elif kind == "view":
+                arena, offset, shape = args
+                item = result[arena][offset:offset + int(np.prod(shape))].reshape(shape)
+            elif kind == "flat_kernel":
+                program, _, total, dtype, shared = args
+                item = program.bind((total,), dtype, [() if one else (total,) for one in shared])
             elif kind == "shape":
                 item = bind(args[0], dims)
             elif kind == "arange":
@@ -109,8 +120,9 @@ class Generator:
     """Writes the step source for a planned graph on a device."""
 
     def __init__(self, graph: Graph, plan: Plan, inputs: Sequence[str], outputs: Sequence[Ref],
-                 updates: dict[str, Ref], device: Any) -> None:
+                 updates: dict[str, Ref], device: Any, horizontal: bool = True) -> None:
         self.graph, self.plan, self.device = graph, plan, device
+        self.horizontal = horizontal
         self.types = graph.types()
         self.outputs, self.updates = list(outputs), dict(updates)
         self.inputs = list(inputs)
@@ -124,6 +136,8 @@ class Generator:
         self._counts: dict[str, int] = {}
         self._shapes: dict[tuple, str] = {}
         self.shared: dict[tuple, tuple] = {}
+        self.state_arenas: list[tuple] = []
+        self._arena_names: dict[tuple, str] = {}
 
     # ---- Names and per-binding entries
 
@@ -157,15 +171,54 @@ class Generator:
 
     def kernel(self, node: str, tree: X.Expr, n_inputs: int) -> str:
         """Compile an elementwise expression for the device; returns the bound kernel's name."""
+        program = self._kernel_program(tree, n_inputs, self.types[(node, "y")].dtype,
+                                       list(self.graph.ui(node).get("covers", [node])))
+        sources = [self.source(node, p) for p in self.graph.spec(node).input_names(self.graph.attrs(node))]
+        return self._entry("f", Recipe("kernel", (program, node, sources)))
+
+    def _kernel_program(self, tree: X.Expr, n_inputs: int, dtype: str, covers: list[str]) -> Any:
         name = f"k{len(self.kernels)}"
-        dtype = self.types[(node, "y")].dtype
         cpu = X.numpy_kernel(tree, n_inputs, name)
         cuda = X.cuda_elementwise(tree, n_inputs, dtype)
         self.kernels[name] = {"cpu": cpu.source, "cuda": X.cuda_kernel(tree, n_inputs, dtype, name)}
-        self.groups[name] = list(self.graph.ui(node).get("covers", [node]))
-        program = self.device.elementwise(name, cpu, cuda)
-        sources = [self.source(node, p) for p in self.graph.spec(node).input_names(self.graph.attrs(node))]
-        return self._entry("f", Recipe("kernel", (program, node, sources)))
+        self.groups[name] = covers
+        return self.device.elementwise(name, cpu, cuda)
+
+    # ---- Horizontal groups (see horizontal.py)
+
+    def _lay_out(self, group: Group) -> None:
+        """Give the group's buffer values views of their arena, and note its state arenas."""
+        for operand in group.inputs + [group.output]:
+            items = operand.keys or operand.refs
+            if operand.kind == "shared" or items in self._arena_names:
+                continue
+            if operand.kind == "state":
+                self._arena_names[items] = f"sa{len(self.state_arenas)}"
+                self.state_arenas.append(items)
+                continue
+            arena_index = len(self.recipes)
+            self._arena_names[items] = self._entry("a", Recipe("arena", (group.total, group.dtype)))
+            offset = 0
+            for ref, size in zip(items, group.sizes):
+                shape = tuple(self.types[ref].shape)
+                self.names[ref] = self._entry("g", Recipe("view", (arena_index, offset, shape)))
+                offset += size
+
+    def _emit_group(self, group: Group) -> list[str]:
+        """One call of the members' kernel over the arenas."""
+        first, last = group.members[0], group.members[-1]
+        n_inputs = len(group.inputs)
+        tree = node_expr(self.graph, first, [f"x{i + 1}" for i in range(n_inputs)])
+        program = self._kernel_program(tree, n_inputs, group.dtype, group.covers)
+        shared = [operand.kind == "shared" for operand in group.inputs]
+        name = self._entry("f", Recipe("flat_kernel", (program, last, group.total, group.dtype, shared)))
+        args = [self.names[op.refs[0]] if op.kind == "shared" else self._arena_names[op.keys or op.refs]
+                for op in group.inputs]
+        out = self._arena_names[group.output.keys or group.output.refs]
+        safe = all(SAFE.match(n) for n in group.members)
+        comment = f"# {last}: Fused, over {len(group.members)} tensors: {', '.join(group.members)}" if safe \
+            else f"# {len(group.members)} update kernels in one"
+        return [comment, f"{name}({', '.join(args + [out])})"]
 
     # ---- The step
 
@@ -184,9 +237,17 @@ class Generator:
             self.names[ref] = f"b{slot}"
         for key, ref in plan.inplace_updates.items():
             self.names[ref] = self.names[(key, "y")]
+        groups = horizontal_groups(self.graph, plan, self.state_keys) if self.horizontal else []
+        member_of = {node: group for group in groups for node in group.members}
+        for group in groups:
+            self._lay_out(group)
         body: list[str] = []
         for node in plan.order:
-            body += self._emit(node)
+            group = member_of.get(node)
+            if group is None:
+                body += self._emit(node)
+            elif node == group.members[-1]:
+                body += self._emit_group(group)
         returned = [self.names[r] for r in self.outputs]
         self.owned = [r in self.plan.fresh_outputs for r in self.outputs]
         if self.plan.copied_updates or self.plan.inplace_updates:
@@ -198,7 +259,8 @@ class Generator:
         body += self._copy_updates()
         returned = ", ".join(returned)
         head = [f"{', '.join(self.names[(n, 'y')] for n in self.inputs)}, = I" if self.inputs else None,
-                f"{', '.join(self.names[(k, 'y')] for k in self.state_keys)}, = S" if self.state_keys else None]
+                f"{', '.join([self.names[(k, 'y')] for k in self.state_keys] + self._state_arena_names())}, = S"
+                if self.state_keys else None]
         if "ctx" in self.b_names or any("ctx" in line for line in body):
             self.recipes.append(Recipe("ctx", ()))
             self.b_names.append("ctx")
@@ -211,7 +273,10 @@ class Generator:
         namespace = dict(self.namespace)
         exec(compile(source, "<loom step>", "exec"), namespace)  # generated names only, see module doc
         return Program(source, namespace["step"], self.recipes, self.inputs, self.state_keys,
-                       self.kernels, self.groups, self.graph, self.owned, dict(self.names))
+                       self.kernels, self.groups, self.graph, self.owned, dict(self.names), list(self.state_arenas))
+
+    def _state_arena_names(self) -> list[str]:
+        return [f"sa{i}" for i in range(len(self.state_arenas))]
 
     def _emit(self, node: str) -> list[str]:
         spec = self.graph.spec(node)
@@ -242,7 +307,14 @@ class Generator:
 
     def _copy_updates(self) -> list[str]:
         """Updates not written in place are copied into state last; old values are read first."""
-        copies = self.plan.copied_updates
+        copies = dict(self.plan.copied_updates)
+        whole = []                              # a whole state arena of new values: one copy
+        for keys in self.state_arenas:
+            refs = tuple(copies.get(k) for k in keys)
+            if refs in self._arena_names:
+                whole.append(f"np.copyto({self._arena_names[keys]}, {self._arena_names[refs]}, casting='unsafe')")
+                for key in keys:
+                    del copies[key]
         lines, sources = [], {}
         for key, ref in copies.items():
             name = self.names[ref]
@@ -251,6 +323,7 @@ class Generator:
                 lines.append(f"{snapshot} = {name}.copy()")
                 name = snapshot
             sources[key] = name
+        lines += whole
         for key, name in sources.items():
             lines.append(f"np.copyto({self.names[(key, 'y')]}, {name}, casting='unsafe')")
         return (["# updates"] + lines) if lines else []

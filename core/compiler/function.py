@@ -50,6 +50,7 @@ class Function:
         self._on_device = device.name != "cpu"
         if self._on_device:
             self.state = {k: device.to_device(v) for k, v in self.state.items()}
+        self._arenas = [self._pack(keys) for keys in program.state_arenas]
         self._rng = np.random.default_rng(seed)
         types = graph.types()
         self._specs = [(name, np.dtype(types[(name, "y")].dtype), types[(name, "y")].shape)
@@ -78,11 +79,10 @@ class Function:
                 return self(*args)
         if self._on_device:
             arrays = [self.device.to_device(a) for a in arrays]
-        state = self.state
         if guard:
             guard[0]()
         try:
-            result = self.program.step(arrays, [state[k] for k in self.program.state_keys], buffers)
+            result = self.program.step(arrays, self.state_args(), buffers)
         except (ValueError, IndexError, FloatingPointError) as error:
             self._explain(args, error)
             raise
@@ -106,20 +106,39 @@ class Function:
 
     @property
     def kernel_nodes(self) -> dict[str, str]:
-        """The Fused node of the optimized graph that each kernel (`kernels`' keys) runs."""
-        return dict(zip(self.kernels, [r.args[1] for r in self.program.recipes if r.kind == "kernel"]))
+        """The Fused node of the optimized graph that each kernel (`kernels`' keys) runs; a kernel over
+        several parameters (horizontal.py) runs where the last of its nodes ran."""
+        nodes = [r.args[1] for r in self.program.recipes if r.kind in ("kernel", "flat_kernel")]
+        return dict(zip(self.kernels, nodes))
+
+    def state_args(self) -> list:
+        """The step's S: every state array, then the flat arenas some of them are views of."""
+        return [self.state[k] for k in self.program.state_keys] + self._arenas
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Host copies of every state array."""
         return {k: np.array(self.device.to_host(v)) for k, v in self.state.items()}
 
     def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
-        """Replace state arrays by key (shapes are checked)."""
+        """Replace state values by key (shapes are checked); the arrays stay, so arenas stay whole."""
         host = {k: self.device.to_host(v) for k, v in self.state.items()}
         values = init_params(self.graph, 0, {**host, **{k: np.asarray(v) for k, v in weights.items()}})
-        self.state = {k: self.device.to_device(v) for k, v in values.items()} if self._on_device else values
+        for key, value in values.items():
+            self.state[key][...] = self.device.to_device(value) if self._on_device else value
 
     # ---- Internals
+
+    def _pack(self, keys: tuple) -> Any:
+        """Lay the state arrays of `keys` end to end in one flat array; each becomes a view of it."""
+        values = [self.state[k] for k in keys]
+        flat = self.device.empty((sum(v.size for v in values),), values[0].dtype)
+        offset = 0
+        for key, value in zip(keys, values):
+            view = flat[offset:offset + value.size].reshape(value.shape)
+            view[...] = value
+            self.state[key] = view
+            offset += value.size
+        return flat
 
     def _move_to_cpu(self, error: Exception) -> None:
         """A CUDA failure while running: recompile for the CPU and carry the state over."""
@@ -289,7 +308,7 @@ def _build(graph: Graph, inputs: list, outputs: list, updates: dict, device: Any
     needed = optimized.required([r[0] for r in refs]) if refs else set()
     fed = inputs + [n for n in optimized.nodes if optimized.op_name(n) == "Input" and n in needed and n not in inputs]
     the_plan = plan(optimized, new_outputs, new_updates, kind_of, optimized.types(), share=share)
-    program = Generator(optimized, the_plan, fed, new_outputs, new_updates, device).generate()
+    program = Generator(optimized, the_plan, fed, new_outputs, new_updates, device, horizontal=share).generate()
     return program, optimized, records
 
 

@@ -65,7 +65,7 @@ def profile(function: Any, feeds: dict, repeats: int = 20) -> dict[str, float]:
     namespace["_lap"] = laps
     exec(compile(source, "<loom timed step>", "exec"), namespace)    # the generated source, re-run
     step, samples = namespace["step"], []
-    state = [function.state[k] for k in function.program.state_keys]
+    state = function.state_args()
     if guard:
         guard[0]()
     try:
