@@ -259,7 +259,7 @@ class Generator:
         body += self._copy_updates()
         returned = ", ".join(returned)
         head = [f"{', '.join(self.names[(n, 'y')] for n in self.inputs)}, = I" if self.inputs else None,
-                f"{', '.join([self.names[(k, 'y')] for k in self.state_keys] + self._state_arena_names())}, = S"
+                f"{', '.join([self.names[(k, 'y')] for k in self.state_keys] + [self._arena_names[k] for k in self.state_arenas])}, = S"
                 if self.state_keys else None]
         if "ctx" in self.b_names or any("ctx" in line for line in body):
             self.recipes.append(Recipe("ctx", ()))
@@ -274,9 +274,6 @@ class Generator:
         exec(compile(source, "<loom step>", "exec"), namespace)  # generated names only, see module doc
         return Program(source, namespace["step"], self.recipes, self.inputs, self.state_keys,
                        self.kernels, self.groups, self.graph, self.owned, dict(self.names), list(self.state_arenas))
-
-    def _state_arena_names(self) -> list[str]:
-        return [f"sa{i}" for i in range(len(self.state_arenas))]
 
     def _emit(self, node: str) -> list[str]:
         spec = self.graph.spec(node)

@@ -2,8 +2,8 @@
 
 No threads and no Qt here. The editor drives a Run in its training process (remote.py), the command
 line iterates `run.start()`; `pause`, `resume`, `stop` and `step` may be called from another thread
-at any time (they are thread-safe). The same graph, data
-and seed give a bit-identical loss trajectory on the CPU, however the run is paused or resumed.
+at any time (they are thread-safe). The same graph, data and seed give a bit-identical loss
+trajectory on the CPU, however the run is paused or resumed.
 """
 from __future__ import annotations
 
@@ -94,8 +94,8 @@ class Run:
         self.outputs = [cfg.loss, *cfg.metrics]
         self.data_inputs = [cfg.features] + ([cfg.labels] if cfg.labels else [])
         self.train_function = compile(self.train_graph, self.data_inputs + self.updates.inputs, self.outputs,
-                              self.updates.updates, weights=weights, training=True, seed=self.seed,
-                              device=device)
+                                      self.updates.updates, weights=weights, training=True, seed=self.seed,
+                                      device=device)
         self._eval = compile(expand_layers(graph), self.data_inputs, self.outputs,
                              weights=self.train_function.get_weights(), training=False, seed=self.seed, device=device)
         self.model_keys = list(param_decls(graph))

@@ -1,5 +1,5 @@
 """What the editor asks the training process for on demand: every node's values on one batch
-("Run one batch"), the compiled training step ("Compiled" view) and the trained weights.
+("Run one batch") and the compiled training step ("Compiled" view).
 
 Qt-free: each function takes the `Run` and returns a picklable result (see core/training/remote.py).
 """
@@ -159,8 +159,3 @@ def describe_compiled(run: Run) -> CompiledInfo:
     if not step.kernels:
         info.notes.append("Nothing in this step fused into a kernel: every op runs as it is.")
     return info
-
-
-def trained_weights(run: Run) -> dict[str, np.ndarray]:
-    """The run's current weights, to carry back into the editor's document."""
-    return run.weights()

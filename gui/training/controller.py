@@ -19,9 +19,9 @@ LIVE_STATES = ("building", "ready", "running", "paused")
 
 
 class MainThreadCollector:
-    """While background threads live (the data set preview's), Python's garbage collector runs only on the UI thread (pyqtgraph's
-    GarbageCollector recipe): a collection started by a worker's allocation could destroy Qt objects
-    from that thread, and Qt crashes. Counted: `hold()` per thread started, `release()` when it ends.
+    """While background threads live (the data set preview's), Python's garbage collector runs only on
+    the UI thread (pyqtgraph's GarbageCollector recipe): a collection started by a background thread's
+    allocation could destroy Qt objects from that thread, and Qt crashes. Counted: `hold()` per thread started, `release()` when it ends.
     """
 
     INTERVAL_MS = 500

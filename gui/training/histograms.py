@@ -1,7 +1,8 @@
 """Per-layer weight and gradient histograms over time, and the gradient magnitude on every wire.
 
-`GradientProbe` (probes.py, in the training process) differentiates a copy of the graph in which every wire's value passes
-through `value + probe`, a zero Parameter: d(loss)/d(probe) is the gradient flowing along that wire.
+`GradientProbe` (probes.py, in the training process) differentiates a copy of the graph in which every
+wire's value passes through `value + probe`, a zero Parameter: d(loss)/d(probe) is the gradient
+flowing along that wire.
 `HistogramsPanel` draws the last snapshots of a parameter's values and gradients, older ones fainter.
 """
 from __future__ import annotations

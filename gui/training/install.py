@@ -1,7 +1,7 @@
-"""Wires live training into the main window: docks, a Training menu, the training process, the views, the canvas.
+"""Wires live training into the main window: docks, a Training menu, the training process, the views.
 
     feature = install_training(window)   # once, after the window is built
-    feature.close()                      # ends the training process, removes docks and menu, disconnects all
+    feature.close()                      # ends the training process, removes docks and menu
 
 The canvas is optional: scene methods (`highlight_node`, `set_edge_overlay`, `set_node_summary`,
 `select_nodes`, `set_kernel_groups`) are called only where the window's scene or canvas has them;
@@ -15,12 +15,11 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea, QTabWidget
 
 from core.graph import Graph
-from core.training import NonFiniteError, read_config
-
+from core.training import NonFiniteError, Run, read_config
 from core.training.remote import RunRequest
 
 from ..document import ReplaceWeights
-from .batch_tasks import describe_compiled, summarize_batch, trained_weights
+from .batch_tasks import describe_compiled, summarize_batch
 from .boundary import BoundaryView
 from .compiled_view import CompiledView
 from .controller import TrainingController
@@ -148,14 +147,14 @@ class TrainingFeature(QObject):
         return probes
 
     def run_one_batch(self) -> None:
-        """Evaluate every node on one batch with the current weights (in the training process) and show summaries."""
+        """Evaluate every node on one batch with the current weights (in the training process); show summaries."""
         self.views.setCurrentWidget(self.inspect)
-        self._in_worker(summarize_batch, self._on_summaries)
+        self._in_process(summarize_batch, self._on_summaries)
 
     def show_compiled(self) -> None:
         """Gather the compiled training step in the training process and show it."""
         self.views.setCurrentWidget(self.compiled)
-        self._in_worker(describe_compiled, self.compiled.show_info)
+        self._in_process(describe_compiled, self.compiled.show_info)
 
     def keep_weights(self) -> None:
         """Bring the run's weights into the window's document, as one undoable step."""
@@ -163,7 +162,7 @@ class TrainingFeature(QObject):
         if status is None or status.step_count == 0 or self.controller.state in ("building", "running"):
             return
         step = status.step_count
-        self.controller.submit(trained_weights, lambda weights: self._keep(weights, step))
+        self.controller.submit(Run.weights, lambda weights: self._keep(weights, step))
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         """The window closing ends the training process."""
@@ -221,7 +220,7 @@ class TrainingFeature(QObject):
                 if area == Qt.BottomDockWidgetArea:
                     window.resizeDocks([neighbours[0]], [150], Qt.Vertical)
 
-    def _in_worker(self, fn, callback) -> None:
+    def _in_process(self, fn, callback) -> None:
         """Run fn(run) in the training process; with no run yet, or only one of a graph edited since,
         build one (paused) first, so that what is shown is the graph as it is now."""
         stale = self._edited_since_run and not self.controller.active
@@ -229,8 +228,8 @@ class TrainingFeature(QObject):
             if self.graph is None:
                 return
             self._edited_since_run = self._user_run = False
-            request = RunRequest(self.graph.copy(), None, getattr(self.window, "weights", None) or None,
-                                 "cpu", "", [], start_running=False)
+            request = RunRequest(self.graph.copy(), None, self.panel.weights_provider(), "cpu", "", [],
+                                 start_running=False)
             self.controller.start(request)
             self.controller.submit(fn, callback)
 

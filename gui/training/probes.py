@@ -312,8 +312,8 @@ class GradientProbe(Probe):
         graph, self._probes = probed_graph(run.graph, size)
         self._graph, grads = differentiate(graph, cfg.loss)
         self._grads = grads.grads
-        self._zeros = {p: np.zeros(self._graph.types()[(p, "y")].shape, dtype=self._graph.types()[(p, "y")].dtype)
-                       for p in self._probes.values()}
+        types = self._graph.types()
+        self._zeros = {p: np.zeros(types[(p, "y")].shape, dtype=types[(p, "y")].dtype) for p in self._probes.values()}
         self._edges = [(e.src, e.src_port, e.dst, e.dst_port) for e in run.graph.edges()]
 
     def compute(self, run: Run) -> GradientSnapshot:

@@ -128,7 +128,7 @@ def test_closing_the_window_ends_the_worker(qtbot, make_feature):
 
 def test_keep_trained_weights_puts_them_in_the_document_undoably_and_save_writes_them(qtbot, window, tmp_path):
     from core.graph import load_graph
-    from gui.training.batch_tasks import trained_weights
+    from core.training import Run
 
     feature = install_training(window)
     try:
@@ -140,7 +140,7 @@ def test_keep_trained_weights_puts_them_in_the_document_undoably_and_save_writes
         feature.panel.start()
         wait_state(qtbot, feature, "finished")
         assert feature.panel.keep_button.isEnabled()
-        trained = ask(qtbot, feature, trained_weights)
+        trained = ask(qtbot, feature, Run.weights)
         feature.panel.keep_button.click()
         qtbot.waitUntil(lambda: window.undo_stack.count() == 1, timeout=10000)
         assert set(window.weights) == set(trained)

@@ -7,9 +7,8 @@ import numpy as np
 from PySide6.QtGui import QUndoStack
 
 from core.graph import evaluate
-from core.training import load_dataset
+from core.training import Run, load_dataset
 
-from gui.training.batch_tasks import trained_weights
 from training_helpers import ask, example, steps, wait_state
 
 
@@ -34,7 +33,7 @@ def test_train_xor_to_full_accuracy_with_one_point_per_step(qtbot, make_feature)
     assert series.loss.values[-1] < series.loss.values[0]
     # independent truth: the trained weights classify every validation point right
     data = load_dataset(graph.training["dataset"])
-    ev = evaluate(graph, {"x": data.x_val}, ask(qtbot, feature, trained_weights), ["logits"])
+    ev = evaluate(graph, {"x": data.x_val}, ask(qtbot, feature, Run.weights), ["logits"])
     assert np.mean(ev["logits"].argmax(axis=1) == data.y_val) == 1.0
     assert series.val_metrics["accuracy"].values[-1] == 1.0
     assert "step 400/400" in feature.panel.progress_label.text()
