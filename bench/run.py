@@ -35,23 +35,26 @@ from bench.bench_compiler_workloads import (hand_mlp_step, loom_mlp, mlp_graph, 
 EXAMPLE = ROOT / "resources" / "examples" / "seed_mlp.json"
 
 
-def interleaved(contestants: dict[str, Callable], repeats: int, budget_s: float = 0.25) -> dict[str, float]:
+def interleaved(contestants: dict[str, Callable], repeats: int, budget_s: float = 0.25,
+                block_s: float = 0.01) -> dict[str, float]:
     """Median ms per call of each contestant.
 
-    Each repeat runs every contestant in turn for a block of about `budget_s`, every call timed
-    alone; the median over all calls ignores those a pause of this shared machine landed on.
-    Blocks rather than single calls alternate, so the BLAS or OpenMP threads one contestant
-    leaves spinning do not land on the next one's calls.
+    Each contestant gets about `repeats * budget_s` seconds, cut into blocks of about `block_s`
+    that alternate between contestants, every call timed alone. This shared machine slows down
+    for stretches of a second or so; short alternating blocks spread those stretches evenly over
+    the contestants, and the median ignores the calls a pause landed on. Blocks rather than single
+    calls alternate, and each block starts with an untimed call, so the BLAS or OpenMP threads
+    one contestant leaves spinning do not land on the next one's timed calls.
     """
     loops = {}
     for name, fn in contestants.items():
         fn()
         start = time.perf_counter()
         fn()
-        loops[name] = max(1, int(budget_s / max(time.perf_counter() - start, 1e-6)))
+        loops[name] = max(1, int(block_s / max(time.perf_counter() - start, 1e-6)))
     samples: dict[str, list[float]] = {name: [] for name in contestants}
     clock = time.perf_counter
-    for _ in range(repeats):
+    for _ in range(max(1, round(repeats * budget_s / block_s))):
         for name, fn in contestants.items():
             times = samples[name]
             fn()  # settle: the first call after another contestant pays for its leftovers
