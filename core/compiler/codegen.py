@@ -82,6 +82,9 @@ class Program:
                 item = bind(args[0], dims)
             elif kind == "arange":
                 item = device.arange(bind((args[0],), dims)[0])
+            elif kind == "ones":
+                item = device.empty(bind((args[0],), dims), args[1])
+                item[...] = 1
             elif kind == "ctx":
                 item = ctx
             elif kind == "static":
@@ -167,6 +170,13 @@ class Generator:
         key = ("arange", dim)
         if key not in self._shapes:
             self._shapes[key] = self._entry("r", Recipe("arange", (dim,)))
+        return self._shapes[key]
+
+    def ones(self, dim: Any, dtype: str) -> str:
+        """A vector of ones: a sum over the rows of a matrix is a matrix-vector product with it."""
+        key = ("ones", dim, dtype)
+        if key not in self._shapes:
+            self._shapes[key] = self._entry("u", Recipe("ones", (dim, dtype)))
         return self._shapes[key]
 
     def kernel(self, node: str, tree: X.Expr, n_inputs: int) -> str:

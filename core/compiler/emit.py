@@ -69,10 +69,19 @@ def _axes(gen: "Generator", ref, axes) -> tuple:
 def emit_matmul(gen, node, args, out, attrs):
     a, b = args
     if attrs["transpose_a"]:
-        a = f"{a}.swapaxes(-1, -2)"
+        a = f"{a}.T" if gen.types[gen.source(node, "a")].ndim == 2 else f"{a}.swapaxes(-1, -2)"
     if attrs["transpose_b"]:
-        b = f"{b}.swapaxes(-1, -2)"
+        b = f"{b}.T" if gen.types[gen.source(node, "b")].ndim == 2 else f"{b}.swapaxes(-1, -2)"
     return [f"matmul({a}, {b}, out={out})"]
+
+
+def _column_sums(gen, ref, x: str, axes: tuple, out: str) -> list:
+    """Sums over the rows of a float matrix as ones @ x: BLAS's matrix-vector product runs about
+    twice as fast as NumPy's reduction over the first axis (bias gradients take this path)."""
+    t = gen.types[ref]
+    if axes != (0,) or t.ndim != 2 or t.dtype not in ("float32", "float64"):
+        return []
+    return [f"matmul({gen.ones(t.shape[0], t.dtype)}, {x}, out={out})"]
 
 
 @emitter("Sum", "Mean", "Max")
@@ -80,7 +89,9 @@ def emit_reduce(gen, node, args, out, attrs):
     (x,) = args
     axes = _axes(gen, gen.source(node, "x"), attrs["axes"])
     call = "max_reduce" if gen.graph.op_name(node) == "Max" else "sum_reduce"
-    lines = [f"{call}({x}, axis={axes!r}, keepdims={attrs['keepdims']}, out={out})"]
+    sums = [] if call == "max_reduce" else _column_sums(gen, gen.source(node, "x"), x, axes,
+                                                       f"{out}[0]" if attrs["keepdims"] else out)
+    lines = sums or [f"{call}({x}, axis={axes!r}, keepdims={attrs['keepdims']}, out={out})"]
     if gen.graph.op_name(node) == "Mean":
         lines.append(f"np.divide({out}, {x}.size // {out}.size, {out})")
     return lines
@@ -94,7 +105,7 @@ def emit_sum_like(gen, node, args, out, attrs):
     keep = tuple(i + lead for i, d in enumerate(lt.shape) if d == 1 and xt.shape[i + lead] != 1)
     axes = tuple(range(lead)) + keep
     if not keep:
-        return [f"sum_reduce({x}, axis={axes!r}, out={out})"]
+        return _column_sums(gen, gen.source(node, "x"), x, axes, out) or [f"sum_reduce({x}, axis={axes!r}, out={out})"]
     view = gen.bound_shape((1,) * lead + lt.shape)
     return [f"sum_reduce({x}, axis={axes!r}, keepdims=True, out={out}.reshape({view}))"]
 

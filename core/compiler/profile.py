@@ -2,8 +2,8 @@
 
 The step's source is run again with a clock read at the start of each node's lines: generated code
 opens every node's block with a comment naming it (`# hidden_tanh_fused: Fused`), so a fused kernel
-is timed under its Fused node. The state and the random generator are put back afterwards, so
-profiling a live run changes nothing it computes.
+is timed under its Fused node. Function.profile puts the state and the random generator back
+afterwards, so profiling a live run changes nothing it computes.
 """
 from __future__ import annotations
 
@@ -48,36 +48,28 @@ class Laps:
         self.started = time.perf_counter()
 
 
-def profile(function: Any, feeds: dict, repeats: int = 20) -> dict[str, float]:
-    """Median seconds per call of each node's lines of `function`'s step on `feeds`.
+def profile(program: Any, args: tuple, guard: Any, synchronize: Any, repeats: int = 20) -> dict[str, float]:
+    """Median seconds per call of each node's lines of `program`'s step, run on `args` (I, S, B).
 
-    Keys are node names of the optimized graph (`function.optimized`), plus "updates" for the state
-    copies at the end; a fused kernel is under its Fused node (`function.groups` lists what it covers).
+    Keys are node names of the optimized graph, plus "updates" for the state copies at the end; a
+    fused kernel is under its Fused node. The caller puts the state back (Function.profile does).
     """
-    saved = function.get_weights()
-    rng = function._rng.bit_generator.state
-    function(**feeds)                                  # binds the buffers for these shapes
-    _, buffers, guard = function._last
-    arrays = [function.device.to_device(feeds[name]) for name, _, _ in function._specs]
-    source, names = timed_source(function.program.source)
-    namespace = dict(function.program.step.__globals__)
-    laps = Laps(len(names), function.device.synchronize)
+    source, names = timed_source(program.source)
+    namespace = dict(program.step.__globals__)
+    laps = Laps(len(names), synchronize)
     namespace["_lap"] = laps
     exec(compile(source, "<loom timed step>", "exec"), namespace)    # the generated source, re-run
     step, samples = namespace["step"], []
-    state = function.state_args()
     if guard:
         guard[0]()
     try:
         for _ in range(repeats):
             laps.totals = [0.0] * len(names)
-            step(arrays, state, buffers)
+            step(*args)
             samples.append(laps.totals)
     finally:
         if guard:
             guard[1]()
-        function.set_weights(saved)
-        function._rng.bit_generator.state = rng
     times: dict[str, float] = {}
     for k, name in enumerate(names):
         times[name] = times.get(name, 0.0) + statistics.median(sample[k] for sample in samples)

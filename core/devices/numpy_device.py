@@ -230,6 +230,10 @@ class BlasThreads:
         if self._set is not None:
             self._set(int(n))
 
+    def setter(self, n: int) -> Callable[[], None]:
+        """A call that sets `n` threads, bound once: it runs twice per compiled step."""
+        return functools.partial(self._set, int(n)) if self._set is not None else (lambda: None)
+
 
 _BLAS: Optional[BlasThreads] = None
 
@@ -289,4 +293,4 @@ class NumpyDevice:
         blas = blas_threads()
         if blas.default <= 1 or not 0 < largest_product <= self.single_blas_macs:
             return None  # no products (do not touch BLAS: setting threads wakes its workers) or big ones
-        return (lambda: blas.set(1)), (lambda: blas.set(blas.default))
+        return blas.setter(1), blas.setter(blas.default)

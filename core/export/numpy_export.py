@@ -36,7 +36,7 @@ CUPY_FORMS = {"np.matmul": "cupy.matmul", "np.add.reduce": "reduce_with(cupy.sum
               "np.broadcast_to": "cupy.broadcast_to", "np.expand_dims": "cupy.expand_dims", "np.take": "cupy.take",
               "np.concatenate": "cupy.concatenate"}
 MAX_STATIC = 100_000
-NOTES = {"scratch": "scratch", "shape": "a shape", "arange": "0, 1, ..., n - 1"}  # unnamed entries of B
+NOTES = {"scratch": "scratch", "shape": "a shape", "arange": "0, 1, ..., n - 1", "ones": "ones"}  # unnamed entries of B
 
 
 class Program:
@@ -122,6 +122,8 @@ class Program:
             return self.shape_code(args[0])
         if kind == "arange":
             return f"xp.arange({self.shape_code((args[0],))}[0])"
+        if kind == "ones":
+            return f"xp.ones({self.shape_code((args[0],))}, {str(args[1])!r})"
         if kind == "static":
             return f"statics[{self.statics.index(args[0])}]"
         if kind == "ctx":

@@ -303,3 +303,51 @@ def test_the_cross_entropy_gradient_alone_matches_the_reference():
     ref = evaluate(graph, feeds, step.get_weights(), wanted)
     for got, node in zip(step(feeds["x"], feeds["y"]), wanted):
         np.testing.assert_allclose(got, ref[node], rtol=1e-5, atol=1e-7)
+
+
+def test_calls_follow_new_values_dtypes_and_shapes_through_the_fast_path():
+    """A call with arrays like the last call's skips binding; anything else takes the general path."""
+    graph = _mlp()
+    step = compile(graph, ["x", "y"], ["cost"])
+    weights = step.get_weights()
+    feeds = [feeds_for(graph, batch=5, seed=s, classes=10) for s in range(3)]
+    cases = [(f["x"], f["y"]) for f in feeds]
+    cases += [(feeds[0]["x"].astype(np.float64), feeds[0]["y"]),          # converted every call
+              (feeds[1]["x"].tolist(), feeds[1]["y"].tolist()),             # lists
+              (feeds_for(graph, batch=9, classes=10)["x"], feeds_for(graph, batch=9, classes=10)["y"])]
+    x = feeds[2]["x"].copy()
+    step(x, feeds[2]["y"])
+    x[...] = feeds[0]["x"]                                                    # same array, new values
+    cases.append((x, feeds[0]["y"]))
+    for x, y in cases:
+        want = evaluate(graph, {"x": np.asarray(x, np.float32), "y": np.asarray(y)}, weights, ["cost"])["cost"]
+        np.testing.assert_allclose(step(x, y)[0], want, rtol=1e-5)
+        np.testing.assert_allclose(step(x=x, y=y)[0], want, rtol=1e-5)
+
+
+def test_state_is_read_only_and_set_weights_reaches_the_step():
+    graph = _mlp()
+    step = compile(graph, ["x", "y"], ["cost"])
+    feeds = feeds_for(graph, batch=5, classes=10)
+    with pytest.raises(TypeError):
+        step.state["W1"] = np.zeros_like(step.state["W1"])
+    weights = {k: v * 0.5 for k, v in step.get_weights().items()}
+    step(feeds["x"], feeds["y"])
+    step.set_weights(weights)
+    want = evaluate(graph, feeds, weights, ["cost"])["cost"]
+    np.testing.assert_allclose(step(feeds["x"], feeds["y"])[0], want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("op,keepdims", [("Sum", False), ("Sum", True), ("Mean", False), ("Mean", True)])
+def test_sums_over_the_rows_of_a_matrix_run_as_a_product_with_ones(op, keepdims):
+    from core.graph import Graph
+
+    graph = Graph()
+    graph.add_node("Input", {"shape": ["N", 7], "dtype": "float32"}, node_id="x")
+    graph.add_node(op, {"axes": [0], "keepdims": keepdims}, node_id="s")
+    graph.connect("x", "y", "s", "x")
+    step = compile(graph, ["x"], ["s"])
+    assert "sum_reduce" not in step.source and "matmul(u0, i0" in step.source
+    x = np.random.default_rng(0).normal(size=(300, 7)).astype(np.float32)
+    want = (x.astype(np.float64).sum if op == "Sum" else x.astype(np.float64).mean)(axis=0, keepdims=keepdims)
+    np.testing.assert_allclose(step(x)[0], want, rtol=1e-5, atol=1e-6)
