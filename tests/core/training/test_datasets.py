@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -110,6 +114,29 @@ def test_digits_flat_matches_scikit_learn_scaled_to_unit_range():
     theirs = np.lexsort(np.column_stack([truth.data / 16.0, truth.target]).T)
     np.testing.assert_allclose(x[ours], truth.data[theirs] / 16.0, rtol=1e-6)
     np.testing.assert_array_equal(y[ours], truth.target[theirs])
+
+
+def test_digits_load_without_importing_scikit_learn():
+    """Importing scikit-learn takes seconds; the digits' CSV is read where it keeps it."""
+    code = ("import sys; from core.training.datasets import load_dataset; "
+            "load_dataset({'name': 'digits'}); print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[3])
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_digits_fall_back_to_scikit_learn_when_its_data_moved(monkeypatch):
+    from core.training import datasets
+
+    want = datasets._digit_arrays()
+    datasets._digit_arrays.cache_clear()
+    monkeypatch.setattr(datasets, "_sklearn_digits_csv", lambda: None)
+    try:
+        got = datasets._digit_arrays()
+    finally:
+        datasets._digit_arrays.cache_clear()
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
 
 
 def test_digits_image_layout_is_flat_layout_reshaped():
