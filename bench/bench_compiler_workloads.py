@@ -42,9 +42,10 @@ def mlp_graph(sizes: list[int], activation: str) -> Graph:
     return graph
 
 
-def loom_mlp(graph: Graph, device: str = "cpu") -> Any:
+def loom_mlp(graph: Graph, device: str = "cpu", host_outputs: bool = True) -> Any:
     expanded, grads = differentiate(graph, "cost")
-    return compile(expanded, ["x", "y"], ["cost"], sgd_updates(expanded, grads), device=device)
+    return compile(expanded, ["x", "y"], ["cost"], sgd_updates(expanded, grads), device=device,
+                   host_outputs=host_outputs)
 
 
 def seed_mlp_step(path: Path, device: str = "cpu") -> Any:
@@ -54,25 +55,26 @@ def seed_mlp_step(path: Path, device: str = "cpu") -> Any:
     return compile(expanded, ["x", "y"], ["cost"], sgd_updates(expanded, grads), weights=weights, device=device)
 
 
-def hand_mlp_step(weights: dict, sizes: list[int], activation: str, x: np.ndarray, y: np.ndarray) -> Callable:
-    """The step as a careful NumPy programmer writes it: one softmax, in-place updates."""
+def hand_mlp_step(weights: dict, sizes: list[int], activation: str, x: Any, y: Any, xp: Any = np) -> Callable:
+    """The step as a careful NumPy programmer writes it: one softmax, in-place updates. With
+    xp=cupy the same code runs on the GPU (x and y are then device arrays)."""
     layers = len(sizes) - 1
-    W = [weights[f"W{i}"].copy() for i in range(1, layers + 1)]
-    b = [weights[f"b{i}"].copy() for i in range(1, layers + 1)]
-    rows = np.arange(len(y))
+    W = [xp.array(weights[f"W{i}"]) for i in range(1, layers + 1)]
+    b = [xp.array(weights[f"b{i}"]) for i in range(1, layers + 1)]
+    rows = xp.arange(len(y))
     lr = np.float32(LR)
     relu = activation == "ReLU"
 
-    def step() -> float:
+    def step() -> Any:
         hs = [x]
         for i in range(layers - 1):
             z = hs[-1] @ W[i] + b[i]
-            hs.append(np.maximum(z, 0, out=z) if relu else np.tanh(z, out=z))
+            hs.append(xp.maximum(z, 0, out=z) if relu else xp.tanh(z, out=z))
         z = hs[-1] @ W[-1] + b[-1]
         z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
+        e = xp.exp(z)
         s = e.sum(axis=1, keepdims=True)
-        cost = -(z[rows, y] - np.log(s[:, 0])).mean()
+        cost = -(z[rows, y] - xp.log(s[:, 0])).mean()
         d = e / s
         d[rows, y] -= 1
         d /= len(y)
@@ -89,17 +91,18 @@ def hand_mlp_step(weights: dict, sizes: list[int], activation: str, x: np.ndarra
 
 
 def torch_mlp_step(torch: Any, weights: dict, sizes: list[int], activation: str, x: np.ndarray,
-                   y: np.ndarray) -> Callable:
-    """The same step in PyTorch eager on the CPU (autograd, manual SGD)."""
+                   y: np.ndarray, device: str = "cpu") -> Callable:
+    """The same step in PyTorch eager (autograd, manual SGD), on the CPU or a CUDA device; the
+    cost stays a tensor (on a GPU the caller synchronizes)."""
     layers = len(sizes) - 1
     params = []
     for i in range(1, layers + 1):
-        params += [torch.tensor(weights[f"W{i}"], requires_grad=True),
-                   torch.tensor(weights[f"b{i}"], requires_grad=True)]
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        params += [torch.tensor(weights[f"W{i}"], device=device, requires_grad=True),
+                   torch.tensor(weights[f"b{i}"], device=device, requires_grad=True)]
+    tx, ty = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     act = torch.relu if activation == "ReLU" else torch.tanh
 
-    def step() -> float:
+    def step() -> Any:
         h = tx
         for i in range(layers):
             h = h @ params[2 * i] + params[2 * i + 1]
@@ -110,5 +113,5 @@ def torch_mlp_step(torch: Any, weights: dict, sizes: list[int], activation: str,
         with torch.no_grad():
             for p, g in zip(params, grads):
                 p.sub_(LR * g)
-        return float(cost.detach())
+        return cost.detach()
     return step

@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -83,25 +83,50 @@ def _torch():
     return torch
 
 
+def array_module(device: str) -> tuple[Any, Optional[Callable[[], None]]]:
+    """The array module contestants use on `device` (NumPy, or CuPy on "cuda") and, on a GPU, the
+    call that waits for all of the device's work (CuPy's and PyTorch's streams alike)."""
+    if device != "cuda":
+        return np, None
+    import cupy
+
+    return cupy, cupy.cuda.runtime.deviceSynchronize
+
+
+def synchronized(contestants: dict[str, Callable], sync: Optional[Callable[[], None]]) -> dict[str, Callable]:
+    """GPU work is asynchronous: each timed call ends by waiting for the device."""
+    if sync is None:
+        return contestants
+    return {name: (lambda fn=fn: (fn(), sync())) for name, fn in contestants.items()}
+
+
 def bench_mlp(name: str, sizes: list[int], activation: str, batch: int, data, repeats: int, device: str,
               use_torch: bool = True) -> dict:
-    """W1/W2: one SGD step of an MLP, Loom against hand-written NumPy and PyTorch eager."""
+    """W1/W2: one SGD step of an MLP, Loom against hand-written array code and PyTorch eager.
+
+    On a GPU every contestant runs there: Loom with device arrays in and out, the hand-written
+    step on CuPy, PyTorch on CUDA (left out when its build has no CUDA)."""
     graph = mlp_graph(sizes, activation)
     x, y = data
-    step = loom_mlp(graph, device)
+    step = loom_mlp(graph, device, host_outputs=False)
+    xp, sync = array_module(step.device.name)
+    xd, yd = xp.asarray(x), xp.asarray(y)
     weights = step.get_weights()
-    contestants = {"loom_ms": lambda: step(x, y),
-                   "numpy_ms": hand_mlp_step(weights, sizes, activation, x, y)}
+    contestants = {"loom_ms": lambda: step(xd, yd),
+                   "numpy_ms": hand_mlp_step(weights, sizes, activation, xd, yd, xp)}
     torch = _torch() if use_torch else None
-    if torch is not None:
-        contestants["torch_ms"] = torch_mlp_step(torch, weights, sizes, activation, x, y)
-    result = interleaved(contestants, repeats)
+    on_gpu = step.device.name == "cuda"
+    if torch is not None and (not on_gpu or torch.cuda.is_available()):
+        contestants["torch_ms"] = torch_mlp_step(torch, weights, sizes, activation, x, y,
+                                                 "cuda" if on_gpu else "cpu")
+    result = interleaved(synchronized(contestants, sync), repeats)
     result["device"] = step.device.name
     return result
 
 
 def bench_chain(repeats: int, device: str, size: int = 10_000_000) -> dict:
-    """W3: the fused elementwise chain against NumPy eager and a copy of the same size."""
+    """W3: the fused elementwise chain against eager array code (NumPy, or CuPy on a GPU) and a
+    copy of the same size on the same device."""
     from core.compiler import compile
     from core.graph import Graph
     from core.graph.builder import Builder, apply
@@ -110,21 +135,22 @@ def bench_chain(repeats: int, device: str, size: int = 10_000_000) -> dict:
     graph.add_node("Input", {"shape": ["N"], "dtype": "float32"}, node_id="x")
     x = Builder(graph).var("x")
     y = apply("Tanh", 0.7 * x + 0.3) * apply("Sigmoid", x) + 0.5 * x * x
-    step = compile(graph, ["x"], [y.node], device=device)
-    data = np.random.default_rng(0).normal(size=size).astype(np.float32)
-    target = np.empty_like(data)
+    step = compile(graph, ["x"], [y.node], device=device, host_outputs=False)
+    xp, sync = array_module(step.device.name)
+    data = xp.asarray(np.random.default_rng(0).normal(size=size).astype(np.float32))
+    target = xp.empty_like(data)
 
     def loom() -> None:
         step(data)
 
     def eager() -> None:
-        np.tanh(0.7 * data + 0.3) * (1 / (1 + np.exp(-data))) + 0.5 * data * data
+        xp.tanh(0.7 * data + 0.3) * (1 / (1 + xp.exp(-data))) + 0.5 * data * data
 
     # Calls of 7 to 170 ms alternate in blocks of 0.4 s: one call straight after another
     # contestant's 40 MB temporaries measured 10 ms slower for Loom here (the allocator's state),
     # which a user calling one step repeatedly never sees.
-    result = interleaved({"loom_ms": loom, "numpy_ms": eager,
-                          "copy_floor_ms": lambda: np.copyto(target, data)}, repeats, budget_s=0.4, block_s=0.4)
+    contestants = {"loom_ms": loom, "numpy_ms": eager, "copy_floor_ms": lambda: xp.copyto(target, data)}
+    result = interleaved(synchronized(contestants, sync), repeats, budget_s=0.4, block_s=0.4)
     result["device"] = step.device.name
     return result
 
@@ -190,14 +216,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def table(results: dict) -> str:
-    """The results as a Markdown table, ratios against NumPy."""
-    lines = ["| workload | Loom ms | NumPy ms | PyTorch ms | copy floor ms | Loom / NumPy |",
-             "|---|---|---|---|---|---|"]
+    """The results as a Markdown table, ratios against the hand-written step (NumPy, or CuPy on a GPU)."""
+    gpu = any(isinstance(r, dict) and r.get("device") == "cuda" for r in results.values())
+    lines = [f"| workload | device | Loom ms | {'CuPy' if gpu else 'NumPy'} ms | PyTorch ms | copy floor ms | Loom / "
+             f"{'CuPy' if gpu else 'NumPy'} |", "|---|---|---|---|---|---|---|"]
     for name in ("W1", "W2", "W3"):
         if name in results:
             r = results[name]
             cell = lambda key: f"{r[key]:.3f}" if key in r else "-"
-            lines.append(f"| {name} | {cell('loom_ms')} | {cell('numpy_ms')} | {cell('torch_ms')} | "
+            lines.append(f"| {name} | {r['device']} | {cell('loom_ms')} | {cell('numpy_ms')} | {cell('torch_ms')} | "
                          f"{cell('copy_floor_ms')} | {r['loom_ms'] / r['numpy_ms']:.2f}x |")
     if "compile_s" in results:
         lines.append(f"\ncompile seed_mlp.json with gradient and updates: {results['compile_s']:.3f} s "

@@ -39,10 +39,10 @@ class Function:
 
     def __init__(self, compiled: tuple, graph: Graph, inputs: list[str], outputs: list[tuple[str, str]],
                  updates: dict[str, tuple[str, str]], weights: dict, training: bool, seed: int,
-                 device: Any) -> None:
+                 device: Any, host_outputs: bool = True) -> None:
         program, optimized, records = compiled
         self.graph, self.inputs, self.outputs, self.updates = graph, inputs, outputs, updates
-        self.training, self.device = training, device
+        self.training, self.device, self.host_outputs = training, device, host_outputs
         self.program: Program = program
         self.optimized: Graph = optimized
         self.rewrites = list(records)
@@ -59,7 +59,7 @@ class Function:
                        for name in program.inputs]
         self._bindings: dict[tuple, list] = {}
         self._last: tuple = (None, None, None)        # (shapes, buffers, BLAS guard) of the last call
-        self._signature: Optional[list] = None         # its arrays' (dtype, shape), when fed as they were
+        self._signature: Optional[list] = None         # its arrays' (type, dtype, shape), when fed as they were
         self._all_owned = all(program.owned)
         self._request: tuple = ()
 
@@ -67,7 +67,7 @@ class Function:
         """Run one step: positional arrays follow `inputs`; keywords name inputs."""
         if not feeds and self._signature is not None:
             try:
-                signature = [(a.dtype, a.shape) for a in args]
+                signature = [(a.__class__, a.dtype, a.shape) for a in args]
             except AttributeError:                       # lists or scalars: converted below
                 signature = None
             if signature == self._signature:            # the common case: arrays like last time
@@ -78,8 +78,11 @@ class Function:
         """The general path: gather keywords, convert dtypes, bind buffers for new shapes, move to the device."""
         if feeds or len(args) != len(self._specs):
             args = tuple(self._gather(args, feeds))
-        arrays = [a if a.__class__ is np.ndarray and a.dtype == spec[1] else _as(a, spec[1])
-                  for a, spec in zip(args, self._specs)]
+        if self._on_device:
+            arrays = [self._device_array(a, spec[1]) for a, spec in zip(args, self._specs)]
+        else:
+            arrays = [a if a.__class__ is np.ndarray and a.dtype == spec[1] else _as(a, spec[1])
+                      for a, spec in zip(args, self._specs)]
         shapes = tuple(a.shape for a in arrays)
         last_shapes, buffers, guard = self._last
         if shapes != last_shapes:
@@ -90,12 +93,9 @@ class Function:
             except Exception as error:  # out of device memory for these shapes, for one
                 if not self._on_device:
                     raise
-                self._move_to_cpu(error)
-                return self(*args)
-        if self._on_device:
-            arrays = [self.device.to_device(a) for a in arrays]
-        elif all(a is b for a, b in zip(arrays, args)):
-            self._signature = [(a.dtype, a.shape) for a in arrays]
+                return self(*self._move_to_cpu(error, args))
+        if all(a is b for a, b in zip(arrays, args)):  # fed as the step takes them: next time, straight in
+            self._signature = [(a.__class__, a.dtype, a.shape) for a in arrays]
         return self._run(args, arrays, buffers, guard)
 
     def _run(self, args: tuple, arrays: Any, buffers: list, guard: Any) -> list[np.ndarray]:
@@ -112,13 +112,14 @@ class Function:
         except Exception as error:
             if not self._on_device:
                 raise
-            self._move_to_cpu(error)
-            return self(*args)
+            return self(*self._move_to_cpu(error, args))
         finally:
             if guard:
                 guard[1]()
         if self._on_device:
-            return [self.device.to_host(r).copy() for r in result]
+            if self.host_outputs:
+                return [self.device.to_host(r) for r in result]
+            return [r if owned else r.copy() for r, owned in zip(result, self.program.owned)]
         if self._all_owned:
             return list(result)
         return [r if owned else np.array(r) for r, owned in zip(result, self.program.owned)]
@@ -172,12 +173,19 @@ class Function:
             offset += value.size
         return flat
 
-    def _move_to_cpu(self, error: Exception) -> None:
-        """A CUDA failure while running: recompile for the CPU and carry the state over."""
+    def _move_to_cpu(self, error: Exception, args: tuple) -> list:
+        """A CUDA failure while running: recompile for the CPU and carry the state over; returns
+        the call's arguments on the host."""
         host = {k: self.device.to_host(v) for k, v in self.state.items()}
+        host_args = [self.device.to_host(a) for a in args]
         device = _cpu_instead(error)
         self.__init__(_compiled(self._request, device), self.graph, self.inputs, self.outputs,
-                      self.updates, host, self.training, 0, device)
+                      self.updates, host, self.training, 0, device, self.host_outputs)
+        return host_args
+
+    def _device_array(self, value: Any, dtype: np.dtype) -> Any:
+        array = self.device.to_device(value)
+        return array if array.dtype == dtype else array.astype(dtype)
 
     def _gather(self, args: tuple, feeds: dict) -> list:
         named = {**dict(zip(self.inputs, args)), **feeds}
@@ -209,7 +217,7 @@ class Function:
 
     def _explain(self, args: list, error: Exception) -> None:
         """Re-run on the reference executor so the error names the node that failed."""
-        feeds = dict(zip([s[0] for s in self._specs], args))
+        feeds = {spec[0]: self.device.to_host(a) for spec, a in zip(self._specs, args)}
         host = {k: self.device.to_host(v) for k, v in self.state.items()}
         try:
             evaluate(self.graph, feeds, host, self.outputs + list(self.updates.values()),
@@ -227,7 +235,7 @@ def _as(value: Any, dtype: np.dtype) -> np.ndarray:
 def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
             updates: Optional[Mapping[str, Ref]] = None, *, weights: Optional[dict] = None,
             training: bool = False, seed: int = 0, device: str = "cpu",
-            exclude: Iterable[str] = (), share_buffers: bool = True) -> Function:
+            exclude: Iterable[str] = (), share_buffers: bool = True, host_outputs: bool = True) -> Function:
     """Make a callable step from `graph`.
 
     Parameters
@@ -243,6 +251,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
     share_buffers: values whose lifetimes do not overlap share a buffer, and an elementwise
         kernel may write over an operand that dies with it (the default). False gives each
         node's value its own buffer (the NumPy export names each one after its node).
+    host_outputs: on a GPU, return outputs as NumPy arrays (the default) or, with False, as the
+        device's arrays, for code that goes on computing there (inputs may be device arrays either way).
 
     Raises
     ------
@@ -271,7 +281,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
     request = (expanded, inputs, outputs, updates, training, exclude, bool(share_buffers))
     try:
         compiled = _compiled(request, dev)
-        step = Function(compiled, expanded, inputs, outputs, updates, dict(weights or {}), training, seed, dev)
+        step = Function(compiled, expanded, inputs, outputs, updates, dict(weights or {}), training, seed, dev,
+                        host_outputs)
     except LoomError:
         raise
     except Exception as error:  # a CUDA failure (driver, memory...): the CPU takes over, said once
@@ -279,7 +290,7 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
             raise
         dev = _cpu_instead(error)
         step = Function(_compiled(request, dev), expanded, inputs, outputs, updates, dict(weights or {}),
-                        training, seed, dev)
+                        training, seed, dev, host_outputs)
     step._request = request
     return step
 

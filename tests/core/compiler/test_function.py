@@ -293,6 +293,72 @@ def test_a_cuda_failure_falls_back_to_the_cpu_with_one_message(monkeypatch):
         np.testing.assert_allclose(step.get_weights()[key], ref[node], rtol=1e-5, atol=1e-7)
 
 
+class _DeviceArray(np.ndarray):
+    """An array 'in GPU memory': a NumPy subclass, so the host/device contract can be checked here."""
+
+
+class _DeviceNumpy:
+    """NumPy whose `empty` makes device arrays: what `np` is to a step compiled for the stand-in."""
+
+    empty = staticmethod(lambda shape, dtype: np.empty(shape, dtype).view(_DeviceArray))
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+class _HostGpu:
+    """A stand-in CUDA device that computes with NumPy but keeps its arrays as _DeviceArray."""
+
+    name = "cuda"
+    fallback_reason = None
+
+    def __init__(self):
+        from core.devices import NumpyDevice
+
+        self._cpu = NumpyDevice()
+        self.max_operands = self._cpu.max_operands
+
+    def empty(self, shape, dtype):
+        return _DeviceNumpy.empty(shape, dtype)
+
+    def namespace(self):
+        return {**self._cpu.namespace(), "np": _DeviceNumpy()}
+
+    def to_device(self, value):
+        return value if isinstance(value, _DeviceArray) else np.array(value).view(_DeviceArray)
+
+    def to_host(self, value):
+        return np.array(value).view(np.ndarray)                  # a copy, as cupy.asnumpy makes
+
+    def __getattr__(self, name):
+        return getattr(self._cpu, name)
+
+
+@pytest.mark.parametrize("host_outputs", [True, False])
+def test_outputs_come_back_on_the_host_or_stay_on_the_device(monkeypatch, host_outputs):
+    import core.compiler.function as function
+
+    monkeypatch.setattr(function, "get_device", lambda name: _HostGpu())
+    graph, grads = differentiate(_mlp(), "cost")
+    wanted = ["cost", grads.grads["W3"]]
+    step = compile(graph, ["x", "y"], wanted, device="cuda", host_outputs=host_outputs)
+    feeds = feeds_for(graph, batch=5, classes=10)
+    ref = evaluate(graph, feeds, step.get_weights(), wanted)
+    fed = [(feeds["x"], feeds["y"]),                                           # host arrays
+           (_HostGpu().to_device(feeds["x"]), _HostGpu().to_device(feeds["y"])),  # device arrays
+           (feeds["x"].astype(np.float64).tolist(), feeds["y"].tolist())]        # converted on the device
+    for x, y in fed:
+        first = step(x, y)
+        for got, node in zip(first, wanted):
+            assert isinstance(got, _DeviceArray) != host_outputs
+            np.testing.assert_allclose(got, ref[node], rtol=1e-5, atol=1e-7)
+        kept = [np.array(a) for a in first]
+        step(np.zeros_like(feeds["x"]), feeds["y"])                              # outputs are not overwritten
+        for got, want in zip(first, kept):
+            np.testing.assert_array_equal(got, want)
+    assert step.device.name == "cuda"                                          # no fallback on the way
+
+
 def test_the_cross_entropy_gradient_alone_matches_the_reference():
     graph, grads = differentiate(_mlp(), "cost")
     wanted = [grads.grads["W3"], grads.grads["b1"]]

@@ -1,0 +1,42 @@
+"""The benchmark's contestants compute the same step: the hand-written NumPy step and PyTorch
+eager follow Loom's costs step after step (so their weights agree too), and the ratios compare
+like with like."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.bench_compiler_workloads import hand_mlp_step, loom_mlp, mlp_graph, torch_mlp_step
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("contestant", ["numpy", "torch"])
+@pytest.mark.parametrize("sizes,activation", [([64, 100, 100, 10], "Tanh"), ([20, 16, 16, 10], "ReLU")])
+def test_the_contestants_steps_follow_loom(sizes, activation, contestant):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], 32)
+    loom = loom_mlp(mlp_graph(sizes, activation))
+    weights = loom.get_weights()
+    if contestant == "numpy":
+        other = hand_mlp_step(weights, sizes, activation, x, y)
+    else:
+        other = torch_mlp_step(pytest.importorskip("torch"), weights, sizes, activation, x, y)
+    for _ in range(5):
+        (want,) = loom(x, y)
+        np.testing.assert_allclose(float(other()), want, rtol=1e-5)
+
+
+def test_the_benchmark_prints_one_json_object_with_the_medians():
+    done = subprocess.run([sys.executable, "bench/run.py", "--json", "--repeats", "1", "--only", "W1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert {"loom_ms", "numpy_ms", "device"} <= set(result["W1"]) and result["W1"]["device"] == "cpu"
+    assert all(result["W1"][k] > 0 for k in ("loom_ms", "numpy_ms"))
