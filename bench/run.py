@@ -208,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     if "compile" in wanted:
         results.update(bench_compile(max(3, args.repeats // 2), args.device))
     results["machine"] = machine()
+    if any(isinstance(r, dict) and r.get("device") == "cuda" for r in results.values()):
+        import cupy
+
+        results["machine"]["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     if args.json:
         print(json.dumps(results, indent=1))
     else:

@@ -2,6 +2,8 @@
 against the reference executor (the ground truth)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -54,3 +56,22 @@ class Kit:
 @pytest.fixture
 def kit() -> Kit:
     return Kit()
+
+
+TEST_DEVICE = os.environ.get("LOOM_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture(autouse=True)
+def compile_on_the_test_device(request, monkeypatch):
+    """LOOM_TEST_DEVICE=cuda runs the compiler suite on the GPU: every compile() asked for the CPU
+    gets the CUDA device instead, and results are still checked against the reference executor.
+    Tests of the CPU device itself are marked cpu_only."""
+    if TEST_DEVICE == "cpu" or request.node.get_closest_marker("cpu_only"):
+        return
+    import core.compiler.function as function
+    from core.devices import cuda_unavailable_reason
+
+    if TEST_DEVICE != "cuda" or cuda_unavailable_reason():
+        pytest.fail(f"LOOM_TEST_DEVICE={TEST_DEVICE}: {cuda_unavailable_reason() or 'use cpu or cuda'}")
+    real = function.get_device
+    monkeypatch.setattr(function, "get_device", lambda name="auto": real("cuda" if name == "cpu" else name))

@@ -141,6 +141,7 @@ def test_swapping_updates_use_the_old_values():
     np.testing.assert_array_equal(state["q"], np.zeros(2))
 
 
+@pytest.mark.cpu_only
 def test_no_allocation_per_step_after_warm_up():
     graph, grads = differentiate(_mlp(), "cost")
     updates = sgd_updates(graph, grads)

@@ -36,7 +36,7 @@ def test_sgd_updates_of_every_parameter_run_as_one_kernel_and_follow_the_referen
     assert sorted(arena_keys) == ["W1", "W2", "b1", "b2"]
     arena = step.state_args()[-1]                                    # S ends with the flat arenas
     assert arena.size == sum(step.state[k].size for k in arena_keys)
-    assert all(np.shares_memory(step.state[k], arena) for k in arena_keys)
+    assert all(step.device.xp.shares_memory(step.state[k], arena) for k in arena_keys)
     weights = step.get_weights()
     rng = np.random.default_rng(0)
     for _ in range(5):

@@ -16,6 +16,7 @@ from core.export.common import ExportError, NameTable
 from core.export.numpy_export import export_numpy, numpy_source
 from core.export.numpy_names import identifiers, module_names, on_xp, rename
 from core.export.common import default_outputs
+from core.devices import cuda_unavailable_reason
 from core.graph import evaluate, init_params, load_graph
 from export_cases import EXAMPLES, make_graph
 from test_numpy_export import DRIVER, STEPS, loom_losses, run_isolated
@@ -236,3 +237,14 @@ def test_the_cupy_code_path_on_a_numpy_stand_in_matches_loom(stem, tmp_path):
     assert losses_of(done.stdout) == pytest.approx(loom_losses(graph, 4), rel=1e-6)
     with np.load(tmp_path / "out.npz") as trained, np.load(path.with_suffix(".npz")) as start:
         assert sorted(trained.files) == sorted(start.files)
+
+
+@pytest.mark.skipif(cuda_unavailable_reason() is not None, reason=f"no CUDA GPU: {cuda_unavailable_reason()}")
+@pytest.mark.parametrize("stem", ["xor", "digits_cnn", "autoencoder"])
+def test_the_cupy_script_on_a_gpu_matches_loom(stem, tmp_path):
+    source = next(p for p in EXAMPLES if p.stem == stem)
+    graph, weights = load_graph(source)
+    path = export_numpy(graph, weights, tmp_path / f"{stem}.py", base_dir=source.parent)
+    done = run_with(dict(os.environ), [str(path), "--device", "cupy", "--steps", "4", "--every-step"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert losses_of(done.stdout) == pytest.approx(loom_losses(graph, 4), rel=1e-5)
