@@ -255,8 +255,8 @@ def test_a_fused_node_from_a_file_cannot_smuggle_names():
     assert info.value.node == "f"
 
 
-class _FailingGpu:
-    """A stand-in CUDA device whose matrix products fail as an out-of-memory GPU would."""
+class _StandInGpu:
+    """A stand-in CUDA device: the CPU device under the name "cuda"; subclasses change one thing."""
 
     name = "cuda"
     fallback_reason = None
@@ -267,13 +267,17 @@ class _FailingGpu:
         self._cpu = NumpyDevice()
         self.max_operands = self._cpu.max_operands
 
+    def __getattr__(self, name):
+        return getattr(self._cpu, name)
+
+
+class _FailingGpu(_StandInGpu):
+    """Its matrix products fail as an out-of-memory GPU would."""
+
     def namespace(self):
         def matmul(*args, **kwargs):
             raise RuntimeError("out of memory allocating 512 bytes")
         return {**self._cpu.namespace(), "matmul": matmul}
-
-    def __getattr__(self, name):
-        return getattr(self._cpu, name)
 
 
 def test_a_cuda_failure_falls_back_to_the_cpu_with_one_message(monkeypatch):
@@ -307,17 +311,8 @@ class _DeviceNumpy:
         return getattr(np, name)
 
 
-class _HostGpu:
-    """A stand-in CUDA device that computes with NumPy but keeps its arrays as _DeviceArray."""
-
-    name = "cuda"
-    fallback_reason = None
-
-    def __init__(self):
-        from core.devices import NumpyDevice
-
-        self._cpu = NumpyDevice()
-        self.max_operands = self._cpu.max_operands
+class _HostGpu(_StandInGpu):
+    """It computes with NumPy but keeps its arrays as _DeviceArray."""
 
     def empty(self, shape, dtype):
         return _DeviceNumpy.empty(shape, dtype)
@@ -330,9 +325,6 @@ class _HostGpu:
 
     def to_host(self, value):
         return np.array(value).view(np.ndarray)                  # a copy, as cupy.asnumpy makes
-
-    def __getattr__(self, name):
-        return getattr(self._cpu, name)
 
 
 @pytest.mark.parametrize("host_outputs", [True, False])
