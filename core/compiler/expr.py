@@ -141,15 +141,43 @@ class NumpyKernel:
 def numpy_kernel(e: Expr, n_inputs: int, name: str) -> NumpyKernel:
     """Emit `e` as one ufunc call per operation, every result written with out=.
 
-    Only the last call writes `out`, so `out` may be the same array as an input.
+    `out` is written only after the last read of an input, so it may be the same array as one.
     """
     emitter = _NumpyEmitter()
     lines = emitter.root(e)
-    params = [f"t{i}" for i in range(emitter.count["t"])] + [f"b{i}" for i in range(emitter.count["b"])]
+    temps = emitter.count["t"]
+    if n_inputs and temps:
+        lines, temps = _out_as_scratch(lines, temps)
+    params = [f"t{i}" for i in range(temps)] + [f"b{i}" for i in range(emitter.count["b"])]
     params += [f"x{i + 1}" for i in range(n_inputs)] + ["out"]
     body = "\n".join("    " + line for line in lines)
     source = f"def {name}({', '.join(params)}):\n{body}\n"
-    return NumpyKernel(name, source, n_inputs, emitter.count["t"], emitter.count["b"])
+    return NumpyKernel(name, source, n_inputs, temps, emitter.count["b"])
+
+
+_INPUT = re.compile(r"\bx\d+\b")
+_SCRATCH = re.compile(r"\bt(\d+)\b")
+
+
+def _out_as_scratch(lines: list[str], temps: int) -> tuple[list[str], int]:
+    """Let `out` stand in for the first float scratch buffer that is only written once no input is
+    read again: `bias + activation` then makes two passes over `out` instead of three arrays.
+    Returns the lines and the number of scratch buffers left (renumbered from t0)."""
+    if any("where=" in line for line in lines):
+        return lines, temps
+    last_read = max(i for i, line in enumerate(lines) if _INPUT.search(line))
+    written = [_SCRATCH.fullmatch(line.rstrip(")").rsplit(",", 1)[-1].strip().removeprefix("out="))
+               for line in lines]
+    early = {m.group(0) for m in written[:last_read] if m}
+    late = [m.group(0) for m in written[last_read:] if m and m.group(0) not in early]
+    if not late:
+        return lines, temps
+    gone = int(late[0][1:])
+
+    def rename(match: re.Match) -> str:
+        k = int(match.group(1))
+        return "out" if k == gone else f"t{k - (k > gone)}"
+    return [_SCRATCH.sub(rename, line) for line in lines], temps - 1
 
 
 class _NumpyEmitter:
