@@ -186,8 +186,8 @@ class Run:
                 self._snapshot = (k, self.train_function.get_weights())
             lr = learning_rate(self.config, k, self.steps_per_epoch, self.total_steps)
             feeds = self._feeds(k, lr)
-            with np.errstate(all="ignore"):
-                values = self.train_function(**feeds)
+            with np.errstate(all="ignore"):    # positional arrays like the last step's: the fast call
+                values = self.train_function(*[feeds[name] for name in self.train_function.inputs])
             numbers = [float(v) for v in values]
             if not all(math.isfinite(v) for v in numbers):
                 self._set_state("failed")
