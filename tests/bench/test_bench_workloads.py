@@ -40,3 +40,28 @@ def test_the_benchmark_prints_one_json_object_with_the_medians():
     result = json.loads(done.stdout)
     assert {"loom_ms", "numpy_ms", "device"} <= set(result["W1"]) and result["W1"]["device"] == "cpu"
     assert all(result["W1"][k] > 0 for k in ("loom_ms", "numpy_ms"))
+
+
+def test_the_gpu_benchmark_path_runs_every_contestant_on_the_device(monkeypatch):
+    """--device cuda on a CuPy made of NumPy: Loom with device arrays in and out, the hand-written
+    step on the device's array module, each timed call synchronized; PyTorch without CUDA is left out."""
+    import bench.run as run
+    import core.compiler.function as function
+    from cupy_standin import CupyOnNumpy, NumpyAsCupy
+
+    synced = []
+    monkeypatch.setattr(function, "get_device", lambda name="auto": CupyOnNumpy())
+    monkeypatch.setattr(run, "array_module", lambda device: (NumpyAsCupy(), lambda: synced.append(device)))
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(16, 20)).astype(np.float32), rng.integers(0, 10, 16)
+    result = run.bench_mlp("W", [20, 16, 10], "Tanh", 16, data, 1, "cuda")
+    assert result["device"] == "cuda" and result["loom_ms"] > 0 and result["numpy_ms"] > 0
+    try:
+        import torch
+        torch_on_gpu = torch.cuda.is_available()
+    except ImportError:
+        torch_on_gpu = False
+    assert ("torch_ms" in result) == torch_on_gpu
+    assert synced and set(synced) == {"cuda"}
+    chain = run.bench_chain(1, "cuda", size=1000)
+    assert chain["device"] == "cuda" and {"loom_ms", "numpy_ms", "copy_floor_ms"} <= set(chain)

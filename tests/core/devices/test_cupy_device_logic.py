@@ -13,44 +13,17 @@ import pytest
 from bench.bench_compiler_workloads import sgd_updates
 from core.compiler import compile
 from core.compiler.autodiff import differentiate
-from core.devices import NumpyDevice
-from core.devices.cupy_device import CupyDevice
 from core.graph import LoomError, evaluate, load_graph
+from cupy_standin import CupyOnNumpy
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "resources" / "examples").glob("*.json"))
-
-
-class _NumpyAsCupy:
-    """NumPy under CuPy's few extra names; asnumpy copies, as CuPy's does."""
-
-    ndarray = np.ndarray
-
-    class cuda:
-        @staticmethod
-        def get_current_stream():
-            return type("Stream", (), {"synchronize": staticmethod(lambda: None)})
-
-    @staticmethod
-    def asnumpy(array):
-        return np.array(array)
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-
-class _CupyOnNumpy(CupyDevice):
-    def __init__(self):
-        self.xp = _NumpyAsCupy()
-
-    def elementwise(self, name, cpu, cuda):
-        return NumpyDevice().elementwise(name, cpu, cuda)
 
 
 @pytest.fixture
 def cupy_on_numpy(monkeypatch):
     import core.compiler.function as function
 
-    monkeypatch.setattr(function, "get_device", lambda name="auto": _CupyOnNumpy())
+    monkeypatch.setattr(function, "get_device", lambda name="auto": CupyOnNumpy())
 
 
 def _feeds(graph, seed):
