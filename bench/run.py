@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if "compile" in wanted:
         results.update(bench_compile(max(3, args.repeats // 2), args.device))
     results["machine"] = machine()
-    if any(isinstance(r, dict) and r.get("device") == "cuda" for r in results.values()):
+    if on_gpu(results):
         import cupy
 
         results["machine"]["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
@@ -219,9 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def on_gpu(results: dict) -> bool:
+    return any(isinstance(r, dict) and r.get("device") == "cuda" for r in results.values())
+
+
 def table(results: dict) -> str:
     """The results as a Markdown table, ratios against the hand-written step (NumPy, or CuPy on a GPU)."""
-    gpu = any(isinstance(r, dict) and r.get("device") == "cuda" for r in results.values())
+    gpu = on_gpu(results)
     lines = [f"| workload | device | Loom ms | {'CuPy' if gpu else 'NumPy'} ms | PyTorch ms | copy floor ms | Loom / "
              f"{'CuPy' if gpu else 'NumPy'} |", "|---|---|---|---|---|---|---|"]
     for name in ("W1", "W2", "W3"):

@@ -78,11 +78,7 @@ class Function:
         """The general path: gather keywords, convert dtypes, bind buffers for new shapes, move to the device."""
         if feeds or len(args) != len(self._specs):
             args = tuple(self._gather(args, feeds))
-        if self._on_device:
-            arrays = [self._device_array(a, spec[1]) for a, spec in zip(args, self._specs)]
-        else:
-            arrays = [a if a.__class__ is np.ndarray and a.dtype == spec[1] else _as(a, spec[1])
-                      for a, spec in zip(args, self._specs)]
+        arrays = [self._device_array(a, spec[1]) for a, spec in zip(args, self._specs)]
         shapes = tuple(a.shape for a in arrays)
         last_shapes, buffers, guard = self._last
         if shapes != last_shapes:
@@ -184,6 +180,7 @@ class Function:
         return host_args
 
     def _device_array(self, value: Any, dtype: np.dtype) -> Any:
+        """`value` as an array of the device in `dtype` (the very object when it already is one)."""
         array = self.device.to_device(value)
         return array if array.dtype == dtype else array.astype(dtype)
 
@@ -226,10 +223,6 @@ class Function:
             raise
         except Exception:  # the reference failed differently: report the original error
             return
-
-
-def _as(value: Any, dtype: np.dtype) -> np.ndarray:
-    return np.asarray(value).astype(dtype, copy=False)
 
 
 def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],

@@ -226,10 +226,6 @@ class BlasThreads:
         except Exception:  # no threadpoolctl, or a BLAS it cannot drive: leave threads alone
             self._set = None
 
-    def set(self, n: int) -> None:
-        if self._set is not None:
-            self._set(int(n))
-
     def setter(self, n: int) -> Callable[[], None]:
         """A call that sets `n` threads, bound once: it runs twice per compiled step."""
         return functools.partial(self._set, int(n)) if self._set is not None else (lambda: None)
