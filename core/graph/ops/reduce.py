@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..builder import apply
+from ..errors import ShapeError
 from ..registry import INTERNAL, register
 from ..spec import Attr, OpSpec, Port
 from ..types import TensorType, normalize_axes, reduce_shape
@@ -68,3 +69,20 @@ register(OpSpec(
     lambda x, axes: np.asarray(np.prod([x.shape[a] for a in _np_axes(axes, x)]),
                                dtype=x.dtype if x.dtype.kind == "f" else np.float32),
     attrs=(Attr("axes", "axes", None, "axes to count (empty: all)"),), hidden=True))
+
+
+# ---- Positions (not differentiable)
+
+def _argmax_type(types, axis):
+    (x,) = types
+    if x.ndim == 0:
+        raise ShapeError(f"Argmax needs at least one axis, got {x}", port="x")
+    (ax,) = normalize_axes(axis, x.ndim)
+    return [TensorType("int64", x.shape[:ax] + x.shape[ax + 1:])]
+
+
+register(OpSpec(
+    "Argmax", "Reduce", "Position of the largest element of x along an axis (the first, on ties), "
+    "as int64: the predicted class of scores (N, classes).", X, _argmax_type,
+    lambda x, axis: np.argmax(x, axis=axis).astype(np.int64),
+    attrs=(Attr("axis", "int", -1, "the axis to search along", minimum=-8, maximum=7),)))

@@ -117,6 +117,7 @@ FORWARD_ONLY = [
     Case("Accuracy", {"scores": (6, 1), "labels": (6, 1)}, binary=("labels",)),
     Case("Greater", {"a": M, "b": M}), Case("GreaterEqual", {"a": M, "b": (4,)}, batch=False),
     Case("Equal", {"a": M, "b": M}), Case("Sign", {"x": M}),
+    Case("Argmax", {"x": (5, 4)}), Case("Argmax", {"x": (2, 3, 4)}, {"axis": 1}, batch=False),
     Case("InRange", {"x": M}, {"lo": -0.5, "hi": 0.5}),
     Case("Size", {"x": (2, 3, 4)}, {"axes": [0, 2]}),
     Case("Slice", {"x": (2, 5)}, {"axis": 1, "start": 1, "stop": 4}),
@@ -135,6 +136,7 @@ FORWARD_ONLY = [
 NOT_DIFFERENTIABLE = {
     "Input": "a source: fed, not computed", "Parameter": "a source: differentiated with respect to",
     "Constant": "a source with no inputs", "Accuracy": "a metric of argmax, piecewise constant",
+    "Argmax": "an integer position, piecewise constant",
     "Greater": "a comparison, piecewise constant", "GreaterEqual": "a comparison, piecewise constant",
     "Equal": "a comparison, piecewise constant", "Sign": "piecewise constant",
     "InRange": "piecewise constant", "Size": "counts elements; no input values",

@@ -103,6 +103,7 @@ REFERENCES = {
     "MSE": lambda p, t: np.mean((p - t) ** 2), "Accuracy": _accuracy,
     "Greater": lambda a, b: (a > b) * 1.0, "GreaterEqual": lambda a, b: (a >= b) * 1.0,
     "Equal": lambda a, b: (a == b) * 1.0, "Sign": np.sign,
+    "Argmax": lambda x, axis=-1: np.array([[max(range(len(r)), key=r.__getitem__)] for r in np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])]).reshape(np.delete(x.shape, axis % x.ndim)),
     "InRange": lambda x, lo, hi: ((x >= lo) & (x <= hi)) * 1.0,
     "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
     "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
