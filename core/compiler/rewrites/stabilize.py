@@ -87,3 +87,64 @@ def softmax_minus_one_hot(rw: Rewriter, node: str) -> Optional[Ref]:
     if rw.type(rw.src(b[0], "like")) != rw.type(z):
         return None
     return rw.add("SoftmaxXentGrad", [z, rw.src(b[0], "labels")], like=node)
+
+
+@rewrite("stabilize", matches=("Log",), tags=("stable",))
+def log_of_picked_softmax(rw: Rewriter, node: str) -> Optional[Ref]:
+    """log(pick(softmax(z), y)) -> pick(log_softmax(z), y)"""
+    picked = rw.src(node, "x")[0]
+    if rw.op(picked) != "PickLabels":
+        return None
+    probabilities = rw.src(picked, "x")[0]
+    if rw.op(probabilities) != "Softmax" or rw.attrs(probabilities)["axis"] not in (-1, 1):
+        return None
+    log_p = rw.add("LogSoftmax", [rw.src(probabilities, "x")], {"axis": rw.attrs(probabilities)["axis"]}, like=node)
+    return rw.add("PickLabels", [log_p, rw.src(picked, "labels")], like=node)
+
+
+def _operands(rw: Rewriter, node: str) -> tuple[Ref, Ref]:
+    return rw.src(node, "a"), rw.src(node, "b")
+
+
+def _undivided(rw: Rewriter, h: Ref, s: Ref, like: str) -> Optional[Ref]:
+    """g when `h` is g / s, or onehot(y) * spread(g) when it is onehot(y) * spread(g / pick(s, y));
+    None otherwise. Both are what the gradient of a log of the probabilities s sends back."""
+    if rw.op(h[0]) == "Div" and rw.src(h[0], "b") == s:
+        return rw.src(h[0], "a")
+    if rw.op(h[0]) != "Mul":
+        return None
+    a, b = _operands(rw, h[0])
+    one_hot, spread = (a, b) if rw.op(a[0]) == "OneHot" else (b, a)
+    if rw.op(one_hot[0]) != "OneHot" or rw.op(spread[0]) != "BroadcastLike":
+        return None
+    ratio = rw.src(spread[0], "x")
+    if rw.op(ratio[0]) != "Div":
+        return None
+    picked = rw.src(ratio[0], "b")
+    labels = rw.src(one_hot[0], "labels")
+    if rw.op(picked[0]) != "PickLabels" or rw.src(picked[0], "x") != s or rw.src(picked[0], "labels") != labels:
+        return None
+    numerator = rw.add("BroadcastLike", [rw.src(ratio[0], "a"), rw.src(spread[0], "like")],
+                       rw.attrs(spread[0]), like=like)
+    return rw.add("Mul", [numerator, one_hot], like=like)
+
+
+@rewrite("stabilize", matches=("Mul",), tags=("stable",))
+def log_softmax_gradient(rw: Rewriter, node: str) -> Optional[Ref]:
+    """s * (g / s - sum(g / s * s)) -> g - s * sum(g), s = softmax(z): log(softmax)'s gradient, stably"""
+    a, b = _operands(rw, node)
+    s, difference = (a, b) if rw.op(a[0]) == "Softmax" else (b, a)
+    if rw.op(s[0]) != "Softmax" or rw.op(difference[0]) != "Sub":
+        return None
+    h, total = _operands(rw, difference[0])
+    axis = rw.attrs(s[0])["axis"]
+    if rw.op(total[0]) != "Sum" or rw.attrs(total[0])["axes"] != axis or not rw.attrs(total[0])["keepdims"]:
+        return None
+    product = rw.src(total[0], "x")
+    if rw.op(product[0]) != "Mul" or set(_operands(rw, product[0])) != {h, s}:
+        return None
+    g = _undivided(rw, h, s, node)
+    if g is None:
+        return None
+    summed = rw.add("Sum", [g], {"axes": axis, "keepdims": True}, like=node)
+    return rw.add("Sub", [g, rw.add("Mul", [s, summed], like=node)], like=node)
