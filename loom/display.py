@@ -16,7 +16,7 @@ from .shared import containers
 from .variable import Variable
 
 Shown = Union[Variable, Function, Graph]
-_WINDOWS: list = []          # windows `show` opened, kept alive while they are open
+_WINDOWS: list = []          # the windows `show` opened and still open: Python keeps them alive
 
 
 def positions(graph: Graph) -> dict[str, tuple[float, float]]:
@@ -29,13 +29,16 @@ def positions(graph: Graph) -> dict[str, tuple[float, float]]:
 def graph_of(obj: Shown) -> tuple[Graph, dict[str, np.ndarray]]:
     """A laid-out copy of the graph behind `obj` (what a Variable needs, or a function's graph) and
     the current values of its shared Parameters."""
-    if isinstance(obj, Function):
-        source, values = obj.graph, dict(obj.compiled.get_weights())
+    if isinstance(obj, Function):       # what its outputs compute; the updates are in the Compiled view
+        source = obj.graph.subgraph([ref[0] for ref in obj.outputs])
+        values = {k: v for k, v in obj.compiled.get_weights().items() if k in source}
     elif isinstance(obj, Variable):
         source = obj.builder.graph.subgraph([obj.node])
         values = {k: np.array(box.current()) for k, box in containers(obj.builder.graph).items() if k in source}
-    else:
+    elif isinstance(obj, Graph):
         source, values = obj, {}
+    else:
+        raise TypeError(f"loom draws a Variable, a function or a Graph; got {type(obj).__name__}")
     graph = source.copy()
     for node, pos in positions(graph).items():
         graph.set_ui(node, "pos", [float(pos[0]), float(pos[1])])
@@ -59,11 +62,15 @@ def _application():
 def show(obj: Shown, *, block: Optional[bool] = None) -> Any:
     """Open the editor on `obj`'s graph; for a function, its compiled form is in the Compiled view.
 
-    Returns the window. `block=None` runs Qt's event loop until the window closes only when no
-    QApplication ran before (a script); in a notebook or a running app it returns at once.
+    Returns the window. With `block=None` Qt's event loop runs until the window closes only in a
+    plain script (no QApplication before, no IPython); in a notebook, a test or a running
+    application it returns at once.
     """
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    existed = QApplication.instance() is not None
     app = _application()
-    already = getattr(app, "_loom_shown", False) or block is False
     from gui.document import Document
     from gui.main_window import MainWindow
 
@@ -73,15 +80,15 @@ def show(obj: Shown, *, block: Optional[bool] = None) -> Any:
         from .compiled_info import compiled_info
 
         feature = window.training
-        feature.compiled.show_info(compiled_info(obj))
+        feature.compiled.show_info(compiled_info(obj, set(graph.nodes)))
         feature.views.setCurrentWidget(feature.compiled)
+        QTimer.singleShot(0, feature.views_dock.raise_)     # after the docks are first arranged
     window.resize(1500, 950)
     window.show()
+    window.scene.clearSelection()
     window.view.fit_to_view()
-    _WINDOWS.append(window)
-    window.destroyed.connect(lambda *_: _WINDOWS.remove(window) if window in _WINDOWS else None)
-    app._loom_shown = True
-    if block or (block is None and not already and not _interactive()):
+    _WINDOWS[:] = [w for w in _WINDOWS if w.isVisible()] + [window]
+    if block or (block is None and not existed and not _interactive()):
         app.exec()
     return window
 
