@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_compiler_workloads import (hand_mlp_step, loom_mlp, mlp_graph, seed_mlp_step,  # noqa: E402
                                             torch_mlp_step)
+from bench.bench_frontend import frontend_mlp_step, lecture_build_seconds  # noqa: E402
 
 EXAMPLE = ROOT / "resources" / "examples" / "seed_mlp.json"
 
@@ -112,8 +113,10 @@ def bench_mlp(name: str, sizes: list[int], activation: str, batch: int, data, re
     xp, sync = array_module(step.device.name)
     xd, yd = xp.asarray(x), xp.asarray(y)
     weights = step.get_weights()
+    front = frontend_mlp_step(sizes, activation, weights, device, host_outputs=False)
     contestants = {"loom_ms": lambda: step(xd, yd),
-                   "numpy_ms": hand_mlp_step(weights, sizes, activation, xd, yd, xp)}
+                   "numpy_ms": hand_mlp_step(weights, sizes, activation, xd, yd, xp),
+                   "frontend_ms": lambda: front(xd, yd)}
     torch = _torch() if use_torch else None
     on_gpu = step.device.name == "cuda"
     if torch is not None and (not on_gpu or torch.cuda.is_available()):
@@ -121,6 +124,7 @@ def bench_mlp(name: str, sizes: list[int], activation: str, batch: int, data, re
                                                  "cuda" if on_gpu else "cpu")
     result = interleaved(synchronized(contestants, sync), repeats)
     result["device"] = step.device.name
+    result["frontend_vs_editor"] = result["frontend_ms"] / result["loom_ms"]
     return result
 
 
@@ -168,7 +172,8 @@ def bench_compile(repeats: int, device: str) -> dict:
     start = time.perf_counter()
     seed_mlp_step(EXAMPLE, device)
     cached = time.perf_counter() - start
-    return {"compile_s": statistics.median(times), "cached_compile_s": cached}
+    return {"compile_s": statistics.median(times), "cached_compile_s": cached,
+            "frontend_build_compile_s": lecture_build_seconds(repeats)}
 
 
 def machine() -> dict:
@@ -234,9 +239,15 @@ def table(results: dict) -> str:
             cell = lambda key: f"{r[key]:.3f}" if key in r else "-"
             lines.append(f"| {name} | {r['device']} | {cell('loom_ms')} | {cell('numpy_ms')} | {cell('torch_ms')} | "
                          f"{cell('copy_floor_ms')} | {r['loom_ms'] / r['numpy_ms']:.2f}x |")
+    fronts = [f"{n} {results[n]['frontend_vs_editor']:.3f}x" for n in ("W1", "W2") if "frontend_vs_editor" in
+              results.get(n, {})]
+    if fronts:
+        lines.append("\nthe same step built from Python (loom.tensor) / built as an editor graph: " + ", ".join(fronts))
     if "compile_s" in results:
         lines.append(f"\ncompile seed_mlp.json with gradient and updates: {results['compile_s']:.3f} s "
                      f"(cached: {results['cached_compile_s'] * 1e3:.1f} ms)")
+        lines.append(f"build and compile the lecture's MLP with its gradient from Python: "
+                     f"{results['frontend_build_compile_s']:.3f} s")
     lines.append(f"machine: {results['machine']}")
     return "\n".join(lines)
 

@@ -67,7 +67,7 @@ class Function:
 
 def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Variable]], updates: Pairs = None,
              givens: Pairs = None, *, device: str = "cpu", exclude: Iterable[str] = (), training: bool = False,
-             seed: int = 0) -> Function:
+             seed: int = 0, host_outputs: bool = True) -> Function:
     """Compile `outputs` as functions of `inputs`.
 
     Parameters
@@ -77,7 +77,7 @@ def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Varia
     updates: (shared, new value) pairs applied after each call, as in Theano.
     givens: (Variable, replacement) pairs: the replacement (a Variable, shared or array) is
         computed instead of the Variable.
-    device, exclude, training, seed: as core.compiler.compile (seed draws layers' weights).
+    device, exclude, training, seed, host_outputs: as core.compiler.compile (seed draws layers' weights).
 
     Raises
     ------
@@ -104,7 +104,7 @@ def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Varia
     try:
         step = compile_graph(graph, [v.node for v in inputs], [_ref(v, givens) for v in outputs],
                              {t.node: _ref(v, givens) for t, v in updates}, weights=weights, training=training,
-                             seed=seed, device=device, exclude=exclude)
+                             seed=seed, device=device, exclude=exclude, host_outputs=host_outputs)
     except LoomError as error:
         file, line = user_frame()
         error.file, error.line = error.file or file, error.line or line
@@ -151,7 +151,20 @@ def _cut(graph: Graph, inputs: list, outputs: list, updates: list, givens: list)
     replaced = {old.node for old, _ in givens}
     keep = [n for n in wanted if n not in replaced or n in {t.node for t, _ in updates}]
     keep += [_ref(v, givens)[0] for v in outputs] + [_ref(v, givens)[0] for _, v in updates]
-    return work.subgraph(keep)
+    work = work.subgraph(keep)
+    _mark_updates(work, [_ref(v, givens)[0] for v in outputs], [_ref(v, givens)[0] for _, v in updates])
+    return work
+
+
+def _mark_updates(graph: Graph, outputs: list[str], updates: list[str]) -> None:
+    """Give the nodes that only compute updates role "update", as the optimizers' nodes have: the
+    compiler then runs the updates of all parameters as one kernel (horizontal.py)."""
+    only = graph.required(updates) - graph.required(outputs) if updates else set()
+    for node in graph.topological_order(only):
+        if graph.role(node) is None and graph.op_name(node) not in ("Input", "Parameter"):
+            record = graph.remove_node(node)
+            record.role = "update"
+            graph.restore_node(record)
 
 
 def _refuse(message: str) -> None:
