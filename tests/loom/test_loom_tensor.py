@@ -123,3 +123,12 @@ def test_a_wrong_dtype_is_refused_naming_both_operands():
 def test_the_generated_functions_say_what_the_op_does():
     assert T.ops["softmax"].__doc__.startswith("exp(x) / sum(exp(x)) along an axis")
     assert "units" in inspect.getdoc(T.dense)
+
+
+def test_importing_loom_loads_no_qt():
+    import subprocess
+
+    code = "import sys, loom, loom.tensor; print('PySide6' in sys.modules or 'gui' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
