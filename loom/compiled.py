@@ -28,8 +28,8 @@ class Function:
     """
 
     def __init__(self, compiled: Any, graph: Graph, single: bool, shared: dict[str, Container],
-                 updated: Sequence[str]) -> None:
-        self.compiled, self.graph, self._single = compiled, graph, single
+                 updated: Sequence[str], exclude: frozenset = frozenset()) -> None:
+        self.compiled, self.graph, self._single, self.exclude = compiled, graph, single, exclude
         self._shared = [(key, box) for key, box in shared.items()]
         self._updated = [(key, shared[key]) for key in updated]
         self._seen = {key: box.version for key, box in self._shared}
@@ -86,7 +86,12 @@ def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Varia
     single = isinstance(outputs, Variable)
     outputs = [outputs] if single else list(outputs)
     inputs, updates, givens = list(inputs), _pairs(updates), _pairs(givens)
-    anchor = (outputs + inputs + [k for k, _ in updates])[0]
+    for var in outputs + inputs:
+        if not isinstance(var, Variable):
+            _refuse(f"function takes Variables as inputs and outputs; got {var!r}")
+    if not outputs and not updates:
+        _refuse("function needs an output or an update")
+    anchor = (outputs + [k for k, _ in updates])[0]
     givens = [(old, new if isinstance(new, Variable) else constant(new, old.dtype, anchor.builder))
               for old, new in givens]
     for var in inputs:
@@ -109,7 +114,7 @@ def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Varia
         file, line = user_frame()
         error.file, error.line = error.file or file, error.line or line
         raise
-    return Function(step, graph, single, boxes, [t.node for t, _ in updates])
+    return Function(step, graph, single, boxes, [t.node for t, _ in updates], frozenset(exclude))
 
 
 def _pairs(pairs: Pairs) -> list[tuple[Variable, Any]]:

@@ -166,7 +166,7 @@ def debugprint(obj: Shown, file: Optional[TextIO] = None) -> str:
 
         step = obj.compiled
         wanted = list(step.outputs) + list(step.updates.values())
-        optimized, refs, _ = optimize(step.graph, wanted, step._request[5],
+        optimized, refs, _ = optimize(step.graph, wanted, obj.exclude,
                                       {"max_operands": step.device.max_operands})
         titles = ["output"] * len(step.outputs) + [f"update {key}" for key in step.updates]
         text = tree_text(optimized, list(zip(titles, refs)))

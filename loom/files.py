@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 from typing import Union
 
-from core.graph import load_graph, save_graph
+from core.graph import Graph, load_graph, save_graph
 from core.graph.expand import expand_node, is_layer
 
 from .display import Shown, graph_of
-from .session import reset
-from .shared import Container, _CONTAINERS
+from .session import builder, reset
+from .shared import adopt
 from .variable import Variable
 
 
@@ -23,10 +23,24 @@ def load(path: Union[str, os.PathLike]) -> dict[str, Variable]:
     """Read a graph file into a new session graph; returns a Variable per node, by node name.
 
     Layers are put in their primitive form (so `grad` reaches their weights); a layer's name gives
-    the Variable that now computes its output. Values in the companion .npz become shared values.
-    Raises GraphFileError naming the file when it cannot be read (the session is then unchanged).
+    the Variable that now computes its output. The weights in the companion .npz become shared
+    values. Raises GraphFileError naming the file when it cannot be read (the session is unchanged).
     """
     graph, weights = load_graph(path)
+    layer_outputs = _expand_layers(graph)
+    reset(graph)
+    target = builder()
+    result: dict[str, Variable] = {node: target.var(node) for node in graph.nodes}
+    for key, value in weights.items():
+        if key in graph and graph.op_name(key) == "Parameter":
+            result[key] = adopt(result[key], value)
+    for name, ref in layer_outputs.items():
+        result[name] = target.var(*ref)
+    return result
+
+
+def _expand_layers(graph: Graph) -> dict[str, tuple[str, str]]:
+    """Expand every layer in place; returns each layer's name -> the port now computing its output."""
     outputs = {}
     for node in graph.topological_order():
         if is_layer(graph, node):
@@ -35,21 +49,4 @@ def load(path: Union[str, os.PathLike]) -> dict[str, Variable]:
             expand_node(graph, node)
             outputs[node] = graph.source(probe, "x")
             graph.remove_node(probe)
-    reset(graph)
-    from .session import builder
-
-    target = builder()
-    boxes = _CONTAINERS.setdefault(graph, {})
-    for key, value in weights.items():
-        if key in graph and graph.op_name(key) == "Parameter":
-            boxes[key] = Container(value.astype(graph.attrs(key)["dtype"]))
-            boxes[key].key = key
-    result = {node: target.var(node) for node in graph.nodes if graph.op_name(node) != "Parameter"
-              or node not in boxes}
-    from .shared import SharedVariable
-
-    for key in boxes:
-        result[key] = SharedVariable(target, key, "y", target.var(key).type)
-    for name, ref in outputs.items():
-        result[name] = target.var(*ref)
-    return result
+    return outputs

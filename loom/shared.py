@@ -63,12 +63,16 @@ def shared(value: Any, name: Optional[str] = None) -> SharedVariable:
         file, line = user_frame()
         raise FrontEndTypeError(f"shared needs numbers, got {array.dtype}", file=file, line=line)
     dtype = "float32" if array.dtype == np.float32 else "float64"
-    target = builder()
-    var = target.add("Parameter", [], {"shape": list(array.shape), "dtype": dtype, "init": "zeros",
-                                       "trainable": True}, name=name or "shared")[0]
-    box = Container(array.astype(dtype))
+    var = builder().add("Parameter", [], {"shape": list(array.shape), "dtype": dtype, "init": "zeros",
+                                          "trainable": True}, name=name or "shared")[0]
+    return adopt(var, array)
+
+
+def adopt(var: Variable, value: np.ndarray) -> SharedVariable:
+    """Make the Parameter `var` a shared value holding `value` (in the Parameter's dtype)."""
+    box = Container(np.array(value, dtype=var.dtype))
     box.key = var.node
-    _CONTAINERS.setdefault(target.graph, {})[var.node] = box
+    _CONTAINERS.setdefault(var.builder.graph, {})[var.node] = box
     return SharedVariable(var.builder, var.node, var.port, var.type)
 
 

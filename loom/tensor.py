@@ -29,7 +29,7 @@ globals().update(ops)
 
 # ---- Typed inputs
 
-def tensor(name: str = "x", dtype: Optional[str] = None, shape: Sequence[Any] = ()) -> Variable:
+def tensor(name: str = "tensor", dtype: Optional[str] = None, shape: Sequence[Any] = ()) -> Variable:
     """An Input fed at each call. `shape` holds ints, and None or "N" for the batch size."""
     dims = [BATCH if d is None else d for d in shape]
     return builder().add("Input", [], {"shape": dims, "dtype": _dtype(dtype)}, name=name)[0]
@@ -43,7 +43,9 @@ def _dtype(dtype: Optional[str]) -> str:
 
 
 def _constructor(kind: str, rank: int, dtype: Optional[str]):
-    def make(name: str = "x", shape: Optional[Sequence[Any]] = None, dtype: Optional[str] = dtype) -> Variable:
+    def make(name: Optional[str] = None, shape: Optional[Sequence[Any]] = None,
+             dtype: Optional[str] = dtype) -> Variable:
+        name = name or kind
         if shape is None:
             if rank > 1:
                 file, line = user_frame()

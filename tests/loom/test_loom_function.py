@@ -162,3 +162,10 @@ def test_load_puts_layers_in_primitive_form_and_names_their_output(tmp_path):
         loom.load(tmp_path / "bad.json")
     with pytest.raises(LoomError, match="different graphs"):
         x + vars_["x"]
+
+
+def test_eval_and_keyword_feeds():
+    x, y = T.dscalar("x"), T.dscalar("y")
+    z = 3 * x + x * y + 3 * y
+    assert z.eval({x: 1, y: 1}) == 7
+    assert loom.function([x, y], [z])(y=-3, x=10) == [-9]

@@ -78,3 +78,23 @@ def test_variables_and_functions_draw_themselves_offscreen(qtbot):
 def test_show_says_what_it_can_draw(qtbot):
     with pytest.raises(TypeError, match="a Variable, a function or a Graph"):
         loom.show(42)
+
+
+def test_each_lecture_exercise_opens_in_the_editor(qtbot):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "lecture"))
+    import accumulator
+    import f_of_xy
+    import mlp
+    import tanh_layer
+
+    _, acc, _, skip_shared = accumulator.build()
+    train, errors = mlp.build()
+    for fn in (f_of_xy.build(), tanh_layer.build(), acc, skip_shared, train, errors):
+        window = loom.show(fn)
+        want = set(fn.graph.required([ref[0] for ref in fn.outputs]))
+        assert set(window.graph.nodes) == want and not window.graph.validate()
+        assert window.training.compiled.step_code.toPlainText().startswith("def step(")
+        _close(qtbot, window)
