@@ -81,8 +81,11 @@ def _argmax_type(types, axis):
     return [TensorType("int64", x.shape[:ax] + x.shape[ax + 1:])]
 
 
+def _argmax(x, axis):
+    return np.argmax(x, axis=axis).astype(np.int64)
+
+
 register(OpSpec(
     "Argmax", "Reduce", "Position of the largest element of x along an axis (the first, on ties), "
-    "as int64: the predicted class of scores (N, classes).", X, _argmax_type,
-    lambda x, axis: np.argmax(x, axis=axis).astype(np.int64),
+    "as int64: the predicted class of scores (N, classes).", X, _argmax_type, _argmax,
     attrs=(Attr("axis", "int", -1, "the axis to search along", minimum=-8, maximum=7),)))

@@ -71,6 +71,7 @@ CASES += [
                 ("flat", "Flatten", {}), ("out", "Dense", {"units": 5, "activation": "softmax"})],
      [("img", "conv", "x"), ("conv", "pool", "x"), ("pool", "drop", "x"), ("drop", "flat", "x"),
       ("flat", "out", "x")], False),
+    ("Argmax", [("x", "Input", {"shape": ["N", 3, 4]}), ("out", "Argmax", {"axis": 1})], [("x", "out", "x")], False),
     ("PickLabels", [X4, ("labels", "Input", {"shape": ["N"], "dtype": "int64"}), ("out", "PickLabels", {})],
      [("x", "out", "x"), ("labels", "out", "labels")], False),
     ("Embedding", [("ids", "Input", {"shape": ["N", 3], "dtype": "int64"}),
