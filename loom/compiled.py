@@ -92,6 +92,10 @@ def function(inputs: Sequence[Variable], outputs: Union[Variable, Sequence[Varia
     if not outputs and not updates:
         _refuse("function needs an output or an update")
     anchor = (outputs + [k for k, _ in updates])[0]
+    for var in outputs + inputs + [v for pair in updates + givens for v in pair if isinstance(v, Variable)]:
+        if var.builder.graph is not anchor.builder.graph:
+            _refuse(f"{var.node} and {anchor.node} belong to different graphs (one was made before "
+                    "loom.reset() or loom.load())")
     givens = [(old, new if isinstance(new, Variable) else constant(new, old.dtype, anchor.builder))
               for old, new in givens]
     for var in inputs:

@@ -169,3 +169,11 @@ def test_eval_and_keyword_feeds():
     z = 3 * x + x * y + 3 * y
     assert z.eval({x: 1, y: 1}) == 7
     assert loom.function([x, y], [z])(y=-3, x=10) == [-9]
+
+
+def test_a_function_over_two_graphs_is_refused():
+    x = T.dscalar("x")
+    loom.reset()
+    y = T.dscalar("y")
+    with pytest.raises(loom.FrontEndTypeError, match="different graphs"):
+        loom.function([x], y)
