@@ -22,6 +22,7 @@ class Variable(Var):
     """One output of a node: `x.type` is its dtype and shape; N in the shape is the batch size."""
 
     __slots__ = ()
+    __array_ufunc__ = None      # NumPy numbers and arrays hand `np.float64(2) * x` to our operators
 
     # ---- Arithmetic (numbers become Constants of a fitting dtype)
 

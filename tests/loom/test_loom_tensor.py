@@ -132,3 +132,12 @@ def test_importing_loom_loads_no_qt():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+
+
+def test_numpy_numbers_and_arrays_meet_variables_as_constants():
+    x = T.dvector("x", shape=(3,))
+    z = np.float64(2) * x + np.array([1.0, 2.0, 3.0])
+    assert isinstance(z, loom.Variable)
+    np.testing.assert_array_equal(z.eval({x: np.ones(3)}), [3.0, 4.0, 5.0])
+    i = T.lscalar("i")
+    assert (i + 1).dtype == "int64" and (i + 0.5).dtype == "float32"
