@@ -88,3 +88,8 @@ def _input_problem(graph: Graph, node: Any) -> Optional[str]:
     if not shape or shape[0] != "N":
         return f"Input '{node}' must have the batch size N as its first dimension, its shape is {list(shape)}"
     return None
+
+
+def all_diagnostics(graph: Graph) -> list[Diagnostic]:
+    """The graph's own diagnostics, then the problems of its training configuration (what the editor lists)."""
+    return graph.validate() + reference_diagnostics(graph)

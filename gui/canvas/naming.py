@@ -1,0 +1,85 @@
+"""Renaming as one undo step (the node, the training references to it and its weights together), and wires
+that name the default-named nodes they make clear (a Parameter into a MatMul becomes W1).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from core.graph import Edge, Graph, GraphError
+from core.graph.naming import name_problem, names_after_wiring, rename_node
+from core.graph.validate import param_key
+from core.graph.wired_shape import has_default_shape, wired_shape
+from core.training.references import rename_references
+
+from .commands import ConnectCommand, SetAttrCommand
+from .edits import macro
+
+
+class RenameNodeCommand(QUndoCommand):
+    """Rename a node; graph.training follows, and so do the weights of `weights_owner` (its `.weights` dict).
+
+    Undo restores the node's id, the training configuration as it was (byte for byte) and the weight keys.
+    Raises GraphError with the reason when the name is refused.
+    """
+
+    def __init__(self, graph: Graph, old: str, new: str, weights_owner: Any = None,
+                 parent: Optional[QUndoCommand] = None) -> None:
+        super().__init__(parent)
+        problem = name_problem(graph, old, new)
+        if problem:
+            raise GraphError(problem, node=old)
+        self.graph, self.old, self.new, self.owner = graph, old, new, weights_owner
+        self.old_training = copy.deepcopy(graph.training)
+        self.new_training = rename_references(graph.training, old, new) if graph.training else {}
+        self.keys = [(param_key(old, name), param_key(new, name))
+                     for node, name, _ in graph.analysis().params.values() if node == old]
+        self.setText(f"rename '{old}' to '{new}'")
+
+    def redo(self) -> None:
+        rename_node(self.graph, self.old, self.new)
+        self._set_training(self.new_training)
+        self._move_weights(self.keys)
+
+    def undo(self) -> None:
+        rename_node(self.graph, self.new, self.old)
+        self._set_training(self.old_training)
+        self._move_weights([(b, a) for a, b in self.keys])
+
+    def _set_training(self, config: dict) -> None:
+        if config != self.graph.training:
+            self.graph.set_training(config)
+
+    def _move_weights(self, pairs: list[tuple[str, str]]) -> None:
+        weights = getattr(self.owner, "weights", None)
+        if not isinstance(weights, dict):
+            return
+        moved = {new: weights.pop(old) for old, new in pairs if old in weights}
+        weights.update(moved)
+
+
+def connect_named(stack: QUndoStack, graph: Graph, edge: Edge) -> None:
+    """Draw a wire, in the same undo step giving an unset Parameter the shape the wire implies and renaming
+    the default-named nodes the wire makes clear."""
+    trial = graph.copy()
+    trial.connect(*edge)
+    shape = wired_shape(trial, edge.src) if has_default_shape_parameter(trial, edge.src) else None
+    if shape is not None:
+        trial.set_attr(edge.src, "shape", shape)
+    renames = names_after_wiring(trial, edge)
+    if shape is None and not renames:
+        stack.push(ConnectCommand(graph, edge))
+        return
+    with macro(stack, f"connect {edge.src} to {edge.dst}.{edge.dst_port}"):
+        stack.push(ConnectCommand(graph, edge))
+        if shape is not None:
+            stack.push(SetAttrCommand(graph, edge.src, "shape", shape))
+        for old, new in renames.items():
+            stack.push(RenameNodeCommand(graph, old, new))
+
+
+def has_default_shape_parameter(graph: Graph, node_id: str) -> bool:
+    """A Parameter whose shape nobody has set yet."""
+    return graph.op_name(node_id) == "Parameter" and has_default_shape(graph, node_id)
