@@ -123,9 +123,11 @@ class InspectorPanel(QWidget):
 
     # ---- Internals
 
-    def _rename(self) -> None:
-        new, old = self.name_edit.text().strip(), self.node_id
-        if old is None or new == old:
+    def _rename(self, edit: CancelLineEdit) -> None:
+        if edit is not self.name_edit or self.node_id is None:
+            return                     # a field of a page already replaced (another node is shown)
+        new, old = edit.text().strip(), self.node_id
+        if new == old:
             return
         try:
             command = RenameNodeCommand(self.graph, old, new, self.weights_owner)
@@ -151,7 +153,7 @@ class InspectorPanel(QWidget):
         title.show_value(node_id)
         title.setToolTip("The node's name (F2): its feed name, weight key and name in exports. "
                          "Enter renames it; Escape gives the old name back.")
-        title.editingFinished.connect(self._rename)
+        title.editingFinished.connect(lambda: self._rename(title))
         title.textEdited.connect(lambda text: self._show_name_problem(""))
         self.name_edit = title
         self.name_error = QLabel(page)

@@ -32,10 +32,12 @@ class DatasetForm(QFormLayout):
         self.path_edit: Optional[QLineEdit] = None
         self.browse_button: Optional[QPushButton] = None
         self.columns: list[str] = []
+        self.editors: dict[str, QWidget] = {}
 
     def show_dataset(self, dataset: dict) -> None:
         """Rebuild the rows for `dataset` (its name and option values)."""
         clear_form(self)
+        self.editors = {}
         self.path_edit = self.browse_button = None
         name = dataset.get("name")
         info = DATASETS.get(name)
@@ -52,6 +54,7 @@ class DatasetForm(QFormLayout):
                 editor = option_editor(option.kind, value, option.choices, option.low, option.high,
                                        lambda v, n=option.name: self.on_edit(n, v))
             editor.setToolTip(option.doc)
+            self.editors[option.name] = editor
             self.addRow(option.name.replace("_", " "), editor)
 
     def browse(self, dataset_name: str) -> None:
