@@ -76,7 +76,8 @@ class TrainingPanel(QWidget):
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self.refresh_preview)
         self._model_timer = QTimer(self, singleShot=True, interval=0)
-        self._model_timer.timeout.connect(self._refresh_model)
+        self._model_timer.timeout.connect(self._on_graph_edited)
+        self._shown: dict = {}
         self.set_graph(graph)
         self._update_buttons("idle")
 
@@ -97,7 +98,7 @@ class TrainingPanel(QWidget):
 
     def load_config(self) -> None:
         """Show graph.training (or, while there is none, the proposed one) in the widgets, without echoing."""
-        config = self._shown_config()
+        config = self._shown = self._shown_config()
         dataset = config.get("dataset", {}) if isinstance(config.get("dataset"), dict) else {}
         optimizer = config.get("optimizer", {}) if isinstance(config.get("optimizer"), dict) else {}
         with QSignalBlocker(self.dataset_box), QSignalBlocker(self.optimizer_box):
@@ -302,6 +303,13 @@ class TrainingPanel(QWidget):
     def _schedule_model(self, *args) -> None:
         self._model_timer.start()
 
+    def _on_graph_edited(self) -> None:
+        """The graph changed: while it has no configuration the proposal may have changed too."""
+        if not self._config() and self._shown_config() != self._shown:
+            self.load_config()
+        else:
+            self._refresh_model()
+
     def _refresh_model(self) -> None:
         """Offer the graph's nodes in the pickers and say whether Start can run."""
         self._model_timer.stop()
@@ -355,14 +363,14 @@ class TrainingPanel(QWidget):
 
     def refresh_preview(self) -> None:
         """Load the configured data set off the UI thread and show it."""
-        dataset = self._config().get("dataset")
+        dataset = self._shown_config().get("dataset")
         if not isinstance(dataset, dict):
             self.preview.show_message("No data set configured.")
             return
         if self._preview_task is not None and self._preview_task.isRunning():
             self._preview_pending = True
             return
-        task = BackgroundTask(lambda d=copy.deepcopy(dataset): preview_data(d), self)
+        task = BackgroundTask(lambda d=copy.deepcopy(dataset), base=self.base_dir(): preview_data(d, base), self)
         task.sig_done.connect(self._on_preview)
         self._preview_task = task
         task.start()
