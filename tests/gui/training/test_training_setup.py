@@ -92,3 +92,15 @@ def test_browse_offers_the_files_columns_for_features_and_label(qtbot, make_feat
     qtbot.keyClick(label, Qt.Key_End)                  # the last column
     assert graph.training["dataset"] == {"name": "csv", "path": str(data.resolve()), "features": ["a", "b"],
                                          "label": "colour"}
+
+
+def test_a_reference_to_a_gone_node_is_offered_the_proposed_one(qtbot, make_feature):
+    from gui.training.commands import SetTrainingCommand
+
+    graph, panel = setup(make_feature)
+    panel.undo_stack.push(SetTrainingCommand(graph, {**graph.training, "loss": "gone"}, "loss"))
+    assert not panel.buttons["Start"].isEnabled()
+    assert "training.loss: the graph has no node 'gone'" in panel.readiness_box.text.text()
+    assert panel.setup_form.loss_box.currentText() == "gone (missing)"
+    qtbot.mouseClick(panel.readiness_box.use_button, Qt.LeftButton)
+    assert graph.training["loss"] == "cost" and panel.buttons["Start"].isEnabled()
