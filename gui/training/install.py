@@ -27,7 +27,8 @@ from .curves import CurvesPanel
 from .digits_views import DigitsView
 from .histograms import HistogramsPanel
 from .inspect import InspectPanel
-from .panel import TrainingPanel, describe_error
+from .panel import TrainingPanel
+from .progress import describe_error
 from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")

@@ -5,17 +5,15 @@ nodes it trains (features, labels, loss, metrics), optimizer, schedule and loop.
 from __future__ import annotations
 
 import copy
-import time
-from collections import deque
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QVBoxLayout, QWidget)
 
-from core.graph import Graph, LoomError
-from core.training import DATASETS, NonFiniteError, StepMetrics
+from core.graph import Graph
+from core.training import DATASETS, StepMetrics
 from core.training.config import OPTIMIZER_DEFAULTS, SCHEDULE_DEFAULTS
 from core.training.propose import propose_training
 from core.training.remote import RunInfo, RunRequest
@@ -25,14 +23,13 @@ from .controller import DEVICE_CHOICES, BackgroundTask, TrainingController, reso
 from .dataset_form import DatasetForm
 from .dataset_preview import DatasetPreview, preview_data
 from .option_editors import clear_form, option_editor, spin
+from .progress import ProgressLine, describe_error
 from .readiness import Readiness, ReadinessBox, assess
 from .setup_form import SetupForm
 
 ERROR_STYLE = "color: #b42318;"
 NOTE_STYLE = "color: #8a5a00;"
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
-RATE_WINDOW = 2.0   # seconds of training time the steps/s figure averages over
-LABEL_PERIOD = 0.25  # seconds between rewrites of the progress text (the bar follows every delivery)
 
 
 class TrainingPanel(QWidget):
@@ -64,8 +61,6 @@ class TrainingPanel(QWidget):
         self.readiness = Readiness(False, "")
         self.info: Optional[RunInfo] = None
         self.run_count = 0
-        self._rate: deque = deque()
-        self._label_time = 0.0
         self._preview_task: Optional[BackgroundTask] = None
         self._preview_pending = False
         self._build_ui()
@@ -137,8 +132,7 @@ class TrainingPanel(QWidget):
         self.device_note.setText(note)
         self.message.setText("")
         self.run_count += 1
-        self._rate.clear()
-        self.progress.setValue(0)
+        self.progress.reset()
         self.sig_run_starting.emit(f"run {self.run_count}")
         request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note,
                              self.probe_factory(self.graph), start_running=running, base_dir=self.base_dir())
@@ -242,10 +236,8 @@ class TrainingPanel(QWidget):
             button_grid.addWidget(button, k // 3, k % 3)
             self.buttons[name] = button
         self.buttons["Step"].setToolTip("Train exactly one batch, then stay paused")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress_label = QLabel("Not started", wordWrap=True)
+        self.progress = ProgressLine()
+        self.progress_label = self.progress.label
         self.keep_button = QPushButton("Keep trained weights")
         self.keep_button.setToolTip("Put this run's weights into the document, so that Save and Export carry "
                                     "them and the next run starts from them (Undo takes them back)")
@@ -258,7 +250,6 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.readiness_box)
         layout.addLayout(button_grid)
         layout.addWidget(self.progress)
-        layout.addWidget(self.progress_label)
         layout.addWidget(self.message)
         layout.addWidget(self.keep_button)
         layout.addWidget(self.settings, 1)
@@ -405,7 +396,7 @@ class TrainingPanel(QWidget):
         if state in ("finished", "stopped", "paused") and self.info is not None:
             last = self.controller.status.last if self.controller.status is not None else None
             if last is not None:
-                self._show_progress(last, state)
+                self.progress.show_step(last, state)
 
     def _on_failed(self, error: object) -> None:
         self.show_message(describe_error(error), error=True)
@@ -413,25 +404,7 @@ class TrainingPanel(QWidget):
         self.sig_error.emit(error)
 
     def _on_metrics(self, items: list[StepMetrics]) -> None:
-        last = items[-1]
-        self._rate.append((last.elapsed, last.step))
-        while len(self._rate) > 2 and last.elapsed - self._rate[0][0] > RATE_WINDOW:
-            self._rate.popleft()
-        self.progress.setValue(round(1000 * last.step / max(last.total_steps, 1)))
-        now = time.perf_counter()
-        if now - self._label_time >= LABEL_PERIOD or last.step == last.total_steps:
-            self._label_time = now
-            self._show_progress(last, self.controller.state)
-
-    def _show_progress(self, m: StepMetrics, state: str) -> None:
-        self.progress.setValue(round(1000 * m.step / max(m.total_steps, 1)))
-        t0, s0 = self._rate[0] if self._rate else (0.0, 0)
-        rate = (m.step - s0) / (m.elapsed - t0) if m.elapsed > t0 and m.step > s0 else m.step / max(m.elapsed, 1e-9)
-        left = (m.total_steps - m.step) / rate if rate > 0 else 0.0
-        epochs = -(-m.total_steps // m.steps_per_epoch)
-        words = {"running": "", "paused": " · paused", "finished": " · finished", "stopped": " · stopped"}
-        self.progress_label.setText(f"epoch {m.epoch}/{epochs} · step {m.step}/{m.total_steps} · "
-                                    f"{rate:.0f} steps/s · {_duration(left)} left{words.get(state, '')}")
+        self.progress.add(items, self.controller.state)
 
     def _update_buttons(self, state: str) -> None:
         live = state in ("running", "paused", "ready", "building")
@@ -444,26 +417,3 @@ class TrainingPanel(QWidget):
         self.keep_button.setEnabled(trained and state in ("paused", "finished", "stopped"))
         self.buttons["Start"].setEnabled(enabled["Start"] and self.readiness.ready)
         self.buttons["Start"].setToolTip("" if self.readiness.ready else self.readiness.reason)
-
-
-def describe_error(error: object) -> str:
-    """A failed run in words: NaN/Inf with its node, step and what went in; or the error's message."""
-    if isinstance(error, NonFiniteError):
-        lines = [f"Training stopped at step {error.step} (epoch {error.epoch}): node '{error.node}' produced "
-                 f"{error.value}."]
-        lines += [f"  {port} {text}" for port, text in error.inputs.items()]
-        return "\n".join(lines)
-    if isinstance(error, LoomError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
-
-
