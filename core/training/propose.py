@@ -65,10 +65,15 @@ def input_candidates(graph: Graph) -> list[str]:
 
 def loss_candidates(graph: Graph) -> list[str]:
     """Float scalar nodes that can be minimized: the loss ops, else any float scalar that feeds nothing."""
-    types = graph.types()
-    scalars = [n for n in graph.nodes if _is_scalar(types, n, float_only=True) and graph.op_name(n) not in METRIC_OPS]
+    scalars = float_scalar_nodes(graph)
     losses = [n for n in scalars if graph.spec(n).category == "Loss"]
     return losses or [n for n in scalars if not graph.out_edges(n)]
+
+
+def float_scalar_nodes(graph: Graph) -> list[str]:
+    """Nodes that can be the loss: float scalars, the metric ops (no gradient) left out."""
+    types = graph.types()
+    return [n for n in graph.nodes if _is_scalar(types, n, float_only=True) and graph.op_name(n) not in METRIC_OPS]
 
 
 def scalar_nodes(graph: Graph) -> list[str]:

@@ -36,14 +36,19 @@ class RenameNodeCommand(QUndoCommand):
         self.new_training = rename_references(graph.training, old, new) if graph.training else {}
         self.keys = [(param_key(old, name), param_key(new, name))
                      for node, name, _ in graph.analysis().params.values() if node == old]
+        self.layers = _layer_records(graph, old, new)
         self.setText(f"rename '{old}' to '{new}'")
 
     def redo(self) -> None:
         rename_node(self.graph, self.old, self.new)
+        for node, (_, record) in self.layers.items():
+            self.graph.set_ui(self.new if node == self.old else node, "layer", record)
         self._set_training(self.new_training)
         self._move_weights(self.keys)
 
     def undo(self) -> None:
+        for node, (record, _) in self.layers.items():
+            self.graph.set_ui(self.new if node == self.old else node, "layer", record)
         rename_node(self.graph, self.new, self.old)
         self._set_training(self.old_training)
         self._move_weights([(b, a) for a, b in self.keys])
@@ -58,6 +63,21 @@ class RenameNodeCommand(QUndoCommand):
             return
         moved = {new: weights.pop(old) for old, new in pairs if old in weights}
         weights.update(moved)
+
+
+def _layer_records(graph: Graph, old: str, new: str) -> dict[str, tuple[dict, dict]]:
+    """The expanded-layer records (ui "layer") that name `old` as a member, before and after the rename,
+    so that Collapse Layer still finds the renamed member."""
+    found = {}
+    for node in graph.nodes:
+        record = graph.ui(node).get("layer")
+        if not isinstance(record, dict) or not isinstance(record.get("inputs"), dict):
+            continue
+        inputs = {port: [[new if dst == old else dst, dst_port] for dst, dst_port in targets]
+                  for port, targets in record["inputs"].items()}
+        if inputs != record["inputs"]:
+            found[node] = (copy.deepcopy(record), {**copy.deepcopy(record), "inputs": inputs})
+    return found
 
 
 def connect_named(stack: QUndoStack, graph: Graph, edge: Edge) -> None:

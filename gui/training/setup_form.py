@@ -9,7 +9,7 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QListWidget, QListWidgetItem
 
 from core.graph import Graph
-from core.training.propose import input_candidates, loss_candidates, scalar_nodes
+from core.training.propose import float_scalar_nodes, input_candidates, scalar_nodes
 
 NO_LABELS = "(none)"
 
@@ -48,7 +48,7 @@ class SetupForm(QGroupBox):
         inputs = input_candidates(graph) if graph is not None else []
         _fill(self.features_box, inputs, config.get("features"))
         _fill(self.labels_box, [NO_LABELS] + inputs, config.get("labels") or NO_LABELS)
-        _fill(self.loss_box, loss_candidates(graph) if graph is not None else [], config.get("loss"))
+        _fill(self.loss_box, float_scalar_nodes(graph) if graph is not None else [], config.get("loss"))
         chosen = config.get("metrics") if isinstance(config.get("metrics"), list) else []
         names = scalar_nodes(graph) if graph is not None else []
         with QSignalBlocker(self.metrics_list):

@@ -90,23 +90,22 @@ def test_a_dangling_training_reference_is_a_problem_before_start(qtbot, window):
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key_Delete)
     assert "cost" not in graph
-    window.problems.refresh()
+    qtbot.wait(50)                                       # the panels follow the graph once the event loop runs
     rows = [window.problems.tree.topLevelItem(i).text(2) for i in range(window.problems.tree.topLevelItemCount())]
     assert "training.loss: the graph has no node 'cost'" in rows
     assert window.validity_label.text().startswith("✗")
     panel = window.training.panel
-    panel._refresh_model()
     assert not panel.buttons["Start"].isEnabled()
     assert "training.loss: the graph has no node 'cost'" in panel.readiness_box.text.text()
     assert "Model ▸ Loss" in panel.readiness_box.advice.text()
     window.undo_stack.undo()
-    window.problems.refresh()
+    qtbot.wait(50)
     assert window.problems.tree.topLevelItemCount() == 0 and window.validity_label.text() == "✓ graph is valid"
 
 
 def test_a_wrongly_typed_reference_paints_its_node(qtbot, window):
     graph = window.graph
     window.undo_stack.push(SetTrainingCommand(graph, {**graph.training, "metrics": ["accuracy", "h1"]}, "metrics"))
-    window.scene.refresh()
+    qtbot.wait(50)
     item = window.scene.nodes["h1"]
     assert item.severity == "error" and any("training.metrics[1]" in m for m in item.problems)

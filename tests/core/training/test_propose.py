@@ -70,3 +70,15 @@ def test_rename_touches_only_the_references_to_the_old_name():
     renamed = rename_references(config, "cost", "loss")
     assert renamed == {**config, "loss": "loss", "metrics": ["loss", "acc"]}
     assert config["loss"] == "cost"        # the original is left as it was
+
+
+def test_the_loss_picker_offers_every_float_scalar_and_the_proposal_prefers_the_loss_ops():
+    from core.training.propose import float_scalar_nodes, loss_candidates
+
+    graph, _ = load_graph(EXAMPLES / "seed_mlp.json")
+    graph.add_node("Mean", node_id="mean_h1")
+    graph.connect("h1", "y", "mean_h1", "x")
+    assert float_scalar_nodes(graph) == ["cost", "mean_h1"]          # Accuracy has no gradient: not offered
+    assert loss_candidates(graph) == ["cost"]
+    graph.remove_node("cost")
+    assert loss_candidates(graph) == ["mean_h1"]                       # no loss op: a float scalar that feeds nothing
