@@ -19,7 +19,7 @@ from .commands import AddNodeCommand, ConnectCommand, DisconnectCommand
 from .edits import macro
 from .items.edge_item import wire_path
 from .items.port_item import PortItem
-from .naming import connect_named
+from .naming import check_named_wire, connect_named
 
 if TYPE_CHECKING:
     from .scene import GraphScene
@@ -96,7 +96,7 @@ class EdgeDrag(Interaction):
             if edge is None:
                 self.reason = "connect an output (right side) to an input (left side)"
             else:
-                self.ok, self.reason = self.check_graph.check_wire(*edge)
+                self.ok, self.reason = check_named_wire(self.check_graph, edge)
             colour = QColor(theme.OK_WIRE if self.ok else theme.ERROR)
         pen = QPen(colour, 2.2 * theme.Scale.factor)
         if self.target is None:

@@ -80,20 +80,37 @@ def _layer_records(graph: Graph, old: str, new: str) -> dict[str, tuple[dict, di
     return found
 
 
-def connect_named(stack: QUndoStack, graph: Graph, edge: Edge) -> None:
-    """Draw a wire, in the same undo step giving an unset Parameter the shape the wire implies and renaming
-    the default-named nodes the wire makes clear."""
+def check_named_wire(graph: Graph, edge: Edge) -> tuple[bool, str]:
+    """Whether a wire may be drawn (Graph.check_wire), also accepting an unset Parameter whose shape the
+    wire implies (a MatMul's weights whose bias is already set): it takes that shape as it is wired."""
+    ok, reason = graph.check_wire(*edge)
+    if ok or not has_default_shape_parameter(graph, edge.src) or not graph.check_wire(*edge, typed=False)[0]:
+        return ok, reason
+    return (True, "") if _shaped_trial(graph, edge)[1] is not None else (False, reason)
+
+
+def _shaped_trial(graph: Graph, edge: Edge) -> tuple[Graph, Optional[list]]:
+    """A copy of the graph with the wire drawn and, for an unset Parameter, the shape it implies (or None)."""
     trial = graph.copy()
-    trial.connect(*edge)
+    trial.connect(*edge, typed=False)
     shape = wired_shape(trial, edge.src) if has_default_shape_parameter(trial, edge.src) else None
     if shape is not None:
         trial.set_attr(edge.src, "shape", shape)
+        if any(d.node == edge.dst for d in trial.validate()):
+            shape = None
+    return trial, shape
+
+
+def connect_named(stack: QUndoStack, graph: Graph, edge: Edge) -> None:
+    """Draw a wire, in the same undo step giving an unset Parameter the shape the wire implies and renaming
+    the default-named nodes the wire makes clear."""
+    trial, shape = _shaped_trial(graph, edge)
     renames = names_after_wiring(trial, edge)
     if shape is None and not renames:
         stack.push(ConnectCommand(graph, edge))
         return
     with macro(stack, f"connect {edge.src} to {edge.dst}.{edge.dst_port}"):
-        stack.push(ConnectCommand(graph, edge))
+        stack.push(ConnectCommand(graph, edge, typed=shape is None))
         if shape is not None:
             stack.push(SetAttrCommand(graph, edge.src, "shape", shape))
         for old, new in renames.items():

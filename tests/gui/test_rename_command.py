@@ -92,3 +92,25 @@ def test_a_wire_that_names_nodes_is_one_undo_step():
     assert "b1" in g and tuple(g.attrs("b1")["shape"]) == (3,) and stack.count() == 2
     stack.undo()
     assert g.to_dict() == before
+
+
+def test_an_unset_weight_is_accepted_into_a_matmul_whose_bias_says_the_units():
+    from gui.canvas.naming import check_named_wire
+
+    g, stack = Graph(), QUndoStack()
+    g.add_node("Input", {"shape": ["N", 4]}, node_id="x")
+    g.add_node("Parameter", node_id="parameter")                       # shape (1,): never set
+    g.add_node("MatMul", node_id="matmul")
+    g.add_node("Parameter", {"shape": [3]}, node_id="b1")
+    g.add_node("Add", node_id="add")
+    for edge in (("x", "y", "matmul", "a"), ("matmul", "y", "add", "a"), ("b1", "y", "add", "b")):
+        g.connect(*edge)
+    wire = Edge("parameter", "y", "matmul", "b")
+    assert not g.check_wire(*wire)[0] and check_named_wire(g, wire) == (True, "")
+    before = g.to_dict()
+    connect_named(stack, g, wire)
+    assert tuple(g.attrs("W1")["shape"]) == (4, 3) and not g.validate()
+    stack.undo()
+    assert g.to_dict() == before
+    g.set_attr("b1", "shape", [1])                                     # nothing says the units any more
+    assert check_named_wire(g, wire)[0] is False
