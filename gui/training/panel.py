@@ -343,6 +343,8 @@ class TrainingPanel(QWidget):
             self.graph.set_training(new)
 
     def _on_training_changed(self, old: dict, new: dict) -> None:
+        if not self.controller.active:
+            self.message.setText("")          # a failure of the earlier set-up no longer applies
         self.load_config()
 
     def _on_dataset_changed(self, name: str) -> None:

@@ -114,6 +114,7 @@ def test_a_graph_without_training_configuration_is_offered_one(qtbot, make_featu
     for key in ("features", "labels", "loss", "metrics"):
         assert graph.training[key] == written[key]
     assert panel.buttons["Start"].isEnabled() and box.text.text().startswith("Ready")
+    assert panel.message.text() == ""                 # the reason Start waited no longer applies
     panel.undo_stack.undo()
     assert graph.training == {} and not panel.buttons["Start"].isEnabled()
 
