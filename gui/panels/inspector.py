@@ -1,4 +1,4 @@
-"""The inspector: the selected node's attributes, one editor per kind; edits are undo commands."""
+"""The inspector: the selected node's name and attributes, one editor per kind; edits are undo commands."""
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (QFormLayout, QFrame, QHBoxLayout, QLabel, QPushBu
                                QVBoxLayout, QWidget)
 
 from core.graph import Graph, GraphError
-
 from core.graph.wired_shape import wired_shape
 from core.training.references import all_diagnostics
 
