@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene, self)
         self.setCentralWidget(self.view)
         self.palette = PalettePanel(self)
-        self.inspector = InspectorPanel(None, self.document.undo_stack, self, value_summary=self.scene.node_summary)
+        self.inspector = InspectorPanel(None, self.document.undo_stack, self, value_summary=self.scene.node_summary,
+                                        weights_owner=self)
         self.problems = ProblemsPanel(None, self)
         self.palette_dock = self._dock("Palette", self.palette, Qt.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
@@ -271,6 +272,8 @@ class MainWindow(QMainWindow):
         self.act_collapse = self._action("&Collapse Layer", self.collapse_selected, "Ctrl+Shift+E",
                                          "collapse", tip="Put back the layer these ops came from")
         self.act_about = self._action("&About Loom", self._about)
+        self.act_rename = self._action("&Rename Node", self._rename_selected, "F2",
+                                       tip="Type a new name for the selected node in the inspector")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -294,6 +297,7 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_quick_add])
+        m.addAction(self.act_rename)
         m = bar.addMenu("&View")
         m.addActions([self.act_fit, self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset])
         m.addSeparator()
@@ -340,6 +344,7 @@ class MainWindow(QMainWindow):
         self.scene.sig_summaries_changed.connect(self.inspector.refresh_values)
         self.palette.sig_op_activated.connect(self.add_at_centre)
         self.problems.sig_node_activated.connect(self.view.center_on_node)
+        self.inspector.sig_renamed.connect(self._select_renamed)
         self.problems.sig_count_changed.connect(self._show_validity)
         self.view.sig_zoom_changed.connect(lambda z: self.zoom_label.setText(f"{round(z * 100)}%"))
 
@@ -351,6 +356,7 @@ class MainWindow(QMainWindow):
         self.scene.sig_summaries_changed.disconnect(self.inspector.refresh_values)
         self.palette.sig_op_activated.disconnect(self.add_at_centre)
         self.problems.sig_node_activated.disconnect(self.view.center_on_node)
+        self.inspector.sig_renamed.disconnect(self._select_renamed)
         self.problems.sig_count_changed.disconnect(self._show_validity)
         self.files.autosave.stop()
         self.scene.set_graph(None)
@@ -392,6 +398,16 @@ class MainWindow(QMainWindow):
         self.validity_label.setProperty("state", state)
         self.validity_label.style().unpolish(self.validity_label)
         self.validity_label.style().polish(self.validity_label)
+
+    def _rename_selected(self) -> None:
+        nodes = self.scene.selected_nodes()
+        if len(nodes) == 1:
+            self.inspector_dock.show()
+            self.inspector_dock.raise_()
+            self.inspector.start_rename()
+
+    def _select_renamed(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
 
     def _set_snap(self, on: bool) -> None:
         self.scene.snap_to_grid = on

@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 from core.graph import Graph, GraphError, LoomError
 
+from .references import reference_diagnostics
+
 
 # Per optimizer: its hyper-parameters and their defaults (PyTorch's, where it has one).
 OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -85,52 +87,19 @@ def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
     dataset = config.get("dataset")
     if not isinstance(dataset, dict) or not isinstance(dataset.get("name"), str):
         raise ConfigError("training.dataset: must be an object with a \"name\", e.g. {\"name\": \"xor\"}")
-    types = graph.types()
-    features = _input_node(graph, config, "features", required=True)
-    labels = _input_node(graph, config, "labels", required=False)
-    loss = _node(graph, config.get("loss"), "loss")
-    loss_type = types.get((loss, "y"))
-    if loss_type is None or loss_type.shape != () or not loss_type.is_float:
-        raise ConfigError(f"training.loss: node '{loss}' must give a float scalar, it gives {loss_type}",
-                          node=loss)
     metrics = config.get("metrics", [])
-    if not isinstance(metrics, list):
-        raise ConfigError("training.metrics: must be a list of node ids")
-    for i, metric in enumerate(metrics):
-        _node(graph, metric, f"metrics[{i}]")
-        metric_type = types.get((metric, "y"))
-        if metric_type is None or metric_type.shape != ():
-            raise ConfigError(f"training.metrics[{i}]: node '{metric}' must give a scalar, it gives {metric_type}",
-                              node=metric)
+    problems = reference_diagnostics(graph, config)
+    if problems:
+        raise ConfigError(problems[0].message, node=problems[0].node)
     return TrainConfig(
-        dataset=dict(dataset), features=features, labels=labels, loss=loss, metrics=tuple(metrics),
+        dataset=dict(dataset), features=config["features"], labels=config.get("labels"), loss=config["loss"],
+        metrics=tuple(metrics),
         optimizer=_optimizer(config.get("optimizer", {"name": "sgd"})),
         schedule=_schedule(config.get("schedule", {"name": "constant"})),
         batch_size=_integer(config, "batch_size", 32, 1),
         epochs=_integer(config, "epochs", 10, 1),
         seed=_integer(config, "seed", 0, 0),
         shuffle=_boolean(config, "shuffle", True, "training.shuffle"))
-
-
-def _node(graph: Graph, node: Any, key: str) -> str:
-    if not isinstance(node, str) or not node:
-        raise ConfigError(f"training.{key}: must name a node of the graph, got {node!r}")
-    if node not in graph:
-        raise ConfigError(f"training.{key}: the graph has no node '{node}'", node=node)
-    return node
-
-
-def _input_node(graph: Graph, config: dict, key: str, required: bool) -> Optional[str]:
-    if config.get(key) is None and not required:
-        return None
-    node = _node(graph, config.get(key), key)
-    if graph.op_name(node) != "Input":
-        raise ConfigError(f"training.{key}: node '{node}' is a {graph.op_name(node)}, not an Input", node=node)
-    shape = graph.attrs(node)["shape"]
-    if not shape or shape[0] != "N":
-        raise ConfigError(f"training.{key}: Input '{node}' must have the batch size N as its first "
-                          f"dimension, its shape is {list(shape)}", node=node)
-    return node
 
 
 def _integer(config: dict, key: str, default: int, minimum: int, where: str = "") -> int:

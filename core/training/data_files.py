@@ -271,3 +271,21 @@ def _npz_classes(array: np.ndarray, key: str, shown: str, full: Path) -> tuple[n
                            f"{labels.dtype}", file=str(full))
     names, y = np.unique(labels, return_inverse=True)
     return y.astype(np.int64), tuple(str(name) for name in names)
+
+
+def file_columns(path: str, base_dir: str | Path | None) -> list[str]:
+    """The names a data file offers for features and labels: a CSV's header, an ``.npz``'s array keys."""
+    full = resolve_path(path, base_dir)
+    if full.suffix.lower() == ".npz":
+        try:
+            with np.load(full, allow_pickle=False) as archive:
+                return list(archive.files)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise DatasetError(f"{path}: not a NumPy .npz archive ({exc})", file=str(full)) from exc
+    try:
+        with open(full, newline="", encoding="utf-8-sig") as handle:
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{path}: cannot read its header row ({exc})", file=str(full)) from exc
+    _check_header(header, path, full)
+    return header

@@ -12,12 +12,14 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from core.graph import Edge, GraphError
+from core.graph.naming import new_node_name
 
 from .. import theme
 from .commands import AddNodeCommand, ConnectCommand, DisconnectCommand
 from .edits import macro
 from .items.edge_item import wire_path
 from .items.port_item import PortItem
+from .naming import check_named_wire, connect_named
 
 if TYPE_CHECKING:
     from .scene import GraphScene
@@ -94,7 +96,7 @@ class EdgeDrag(Interaction):
             if edge is None:
                 self.reason = "connect an output (right side) to an input (left side)"
             else:
-                self.ok, self.reason = self.check_graph.check_wire(*edge)
+                self.ok, self.reason = check_named_wire(self.check_graph, edge)
             colour = QColor(theme.OK_WIRE if self.ok else theme.ERROR)
         pen = QPen(colour, 2.2 * theme.Scale.factor)
         if self.target is None:
@@ -118,7 +120,7 @@ class EdgeDrag(Interaction):
             return
         edge = self.edge_to(target)
         if self.detach is None:
-            self.scene.undo_stack.push(ConnectCommand(self.scene.graph, edge))
+            connect_named(self.scene.undo_stack, self.scene.graph, edge)
         elif edge != self.detach:
             with macro(self.scene.undo_stack, f"move wire to {edge.dst}.{edge.dst_port}"):
                 self.scene.undo_stack.push(DisconnectCommand(self.scene.graph, self.detach))
@@ -183,7 +185,8 @@ class PaletteDrop(Interaction):
         if self.scene.snap_to_grid:
             pos = QPointF(round(pos.x() / theme.GRID) * theme.GRID, round(pos.y() / theme.GRID) * theme.GRID)
         try:
-            command = AddNodeCommand(graph, op, ui={"pos": self.scene.to_model(pos)})
+            command = AddNodeCommand(graph, op, ui={"pos": self.scene.to_model(pos)},
+                                     node_id=new_node_name(graph, op))
         except (GraphError, KeyError) as e:
             self.scene.sig_status.emit(f"Cannot add {op}: {e}")
             return None

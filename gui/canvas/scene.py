@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from core.graph import Edge, Graph
+from core.training.references import all_diagnostics
 
 from .commands import MoveNodeCommand
 from .interactions import EdgeDrag, Interaction, RubberBandSelect
@@ -51,7 +52,8 @@ def choose_spread(items: list) -> float:
     return SPREADS[-1]
 
 
-EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "ui_changed")
+EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "ui_changed",
+          "training_changed")
 
 
 class GraphScene(QGraphicsScene):
@@ -125,7 +127,7 @@ class GraphScene(QGraphicsScene):
         types = self.graph.types()
         by_node: dict[str, list[tuple[str, str]]] = {}
         by_port: dict[tuple[str, str], str] = {}
-        for d in self.graph.validate():
+        for d in all_diagnostics(self.graph):
             if d.node in self.nodes:
                 by_node.setdefault(d.node, []).append((d.severity, d.message))
                 if d.port:
@@ -265,6 +267,9 @@ class GraphScene(QGraphicsScene):
             if node_id in (edge.src, edge.dst) and edge not in self.edges:
                 self._add_edge_item(edge)
         self.schedule_refresh()
+
+    def _on_training_changed(self, old: dict, new: dict) -> None:
+        self.schedule_refresh()       # the training configuration's problems paint the nodes they name
 
     def _on_ui_changed(self, node_id: str, key: str, old, new) -> None:
         item = self.nodes.get(node_id)

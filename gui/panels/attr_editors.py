@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.graph.spec import Attr, AttrError
@@ -75,6 +75,29 @@ def _refuse(name: str) -> None:
     raise ValueError(name)
 
 
+class CancelLineEdit(QLineEdit):
+    """A line edit where Escape gives back the shown value (`shown`) and ends the edit without committing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown = ""
+        self.cancelled = False
+
+    def show_value(self, text: str) -> None:
+        """Show a value that came from the model; Escape returns to it."""
+        self.shown = text
+        with QSignalBlocker(self):
+            self.setText(text)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key_Escape and self.text() != self.shown:
+            self.setText(self.shown)
+            self.textEdited.emit(self.shown)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class AttrEditor(QWidget):
     """Base: a widget for one attribute plus an inline error line."""
 
@@ -119,7 +142,7 @@ class TextAttrEditor(AttrEditor):
 
     def __init__(self, attr: Attr, parent: QWidget | None = None) -> None:
         super().__init__(attr, parent)
-        self.edit = QLineEdit(self)
+        self.edit = CancelLineEdit(self)
         placeholders = {"shape": "e.g. N, 64", "axes": "all axes", "tensor": "e.g. [[1, 2], [3, 4]]"}
         self.edit.setPlaceholderText(placeholders.get(attr.kind, ""))
         self.layout_.addWidget(self.edit)
@@ -129,8 +152,7 @@ class TextAttrEditor(AttrEditor):
 
     def set_value(self, value: Any) -> None:
         super().set_value(value)
-        with QSignalBlocker(self.edit):
-            self.edit.setText(format_text(self.attr.kind, value))
+        self.edit.show_value(format_text(self.attr.kind, value))
         self._mark(True)
 
     def check_text(self, text: str) -> bool:

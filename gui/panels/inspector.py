@@ -1,30 +1,44 @@
-"""The inspector: the selected node's attributes, one editor per kind; edits are undo commands."""
+"""The inspector: the selected node's name and attributes, one editor per kind; edits are undo commands."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import QTimer, Qt, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import (QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from core.graph import Graph, GraphError
+from core.graph.wired_shape import wired_shape
+from core.training.references import all_diagnostics
 
 from ..canvas.commands import SetAttrCommand
+from ..canvas.naming import RenameNodeCommand
 from ..icons import category_icon
-from .attr_editors import AttrEditor, make_editor
+from .attr_editors import AttrEditor, CancelLineEdit, make_editor
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
 
 class InspectorPanel(QWidget):
-    """Shows one node: id, op, doc, attribute editors and the types on its ports."""
+    """Shows one node: its name (editable), op, doc, attribute editors and the types on its ports.
+
+    A rename carries the weights of `weights_owner` (an object with a `.weights` dict) and emits
+    `sig_renamed(new_id)` so the window can select the node under its new name.
+    """
+
+    sig_renamed = Signal(str)
 
     def __init__(self, graph: Optional[Graph], undo_stack: QUndoStack,
-                 parent: Optional[QWidget] = None, value_summary: Optional[Callable[[str], str]] = None) -> None:
+                 parent: Optional[QWidget] = None, value_summary: Optional[Callable[[str], str]] = None,
+                 weights_owner: Any = None) -> None:
         super().__init__(parent)
         self.graph: Optional[Graph] = None
         self.undo_stack = undo_stack
+        self.weights_owner = weights_owner
+        self.name_edit: Optional[CancelLineEdit] = None
+        self.name_error: Optional[QLabel] = None
+        self.infer_button: Optional[QPushButton] = None
         self.value_summary = value_summary or (lambda node_id: "")   # what a node computed on one batch
         self.node_id: Optional[str] = None
         self.editors: dict[str, AttrEditor] = {}
@@ -74,6 +88,7 @@ class InspectorPanel(QWidget):
         self.node_id = node_id if self.graph is not None and node_id in self.graph else None
         self.editors = {}
         self.types_label = self.values_label = None
+        self.name_edit = self.name_error = self.infer_button = None
         if self.node_id is None:
             self.stack.setCurrentWidget(self.placeholder)
             return
@@ -90,7 +105,41 @@ class InspectorPanel(QWidget):
         self.values_label.setText(f"On the last inspected batch:\n{text}" if text else "")
         self.values_label.setVisible(bool(text))
 
+    def start_rename(self) -> None:
+        """Put the cursor in the name field with the name selected (F2)."""
+        if self.name_edit is not None:
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+
+    def infer_shape(self) -> None:
+        """Give the Parameter on display the shape its wires imply, as one undo step."""
+        shape = wired_shape(self.graph, self.node_id) if self.node_id is not None else None
+        if shape is None:
+            self.editors["shape"].show_error("its wires do not say: wire it into a MatMul, an Add or a Conv "
+                                             "whose other input has a shape")
+        elif list(shape) != list(self.graph.attrs(self.node_id)["shape"]):
+            self.undo_stack.push(SetAttrCommand(self.graph, self.node_id, "shape", shape))
+
     # ---- Internals
+
+    def _rename(self, edit: CancelLineEdit) -> None:
+        if edit is not self.name_edit or self.node_id is None:
+            return                     # a field of a page already replaced (another node is shown)
+        new, old = edit.text().strip(), self.node_id
+        if new == old:
+            return
+        try:
+            command = RenameNodeCommand(self.graph, old, new, self.weights_owner)
+        except GraphError as e:
+            self._show_name_problem(f"Cannot rename to '{new}': {e.message}")
+            return
+        self.undo_stack.push(command)
+        self.sig_renamed.emit(new)
+
+    def _show_name_problem(self, text: str) -> None:
+        if self.name_error is not None:
+            self.name_error.setText(text)
+            self.name_error.setVisible(bool(text))
 
     def _build(self, node_id: str) -> QWidget:
         spec = self.graph.spec(node_id)
@@ -98,8 +147,18 @@ class InspectorPanel(QWidget):
         column = QVBoxLayout(page)
         column.setContentsMargins(10, 10, 10, 10)
         column.setSpacing(6)
-        title = QLabel(f"<b>{node_id}</b>", page)
+        title = CancelLineEdit(page)
         title.setObjectName("InspectorTitle")
+        title.show_value(node_id)
+        title.setToolTip("The node's name (F2): its feed name, weight key and name in exports. "
+                         "Enter renames it; Escape gives the old name back.")
+        title.editingFinished.connect(lambda: self._rename(title))
+        title.textEdited.connect(lambda text: self._show_name_problem(""))
+        self.name_edit = title
+        self.name_error = QLabel(page)
+        self.name_error.setObjectName("AttrError")
+        self.name_error.setWordWrap(True)
+        self.name_error.hide()
         op = QLabel(page)
         op.setText(f"{spec.name} · {spec.category}" + (f" · {self.graph.role(node_id)}"
                                                        if self.graph.role(node_id) else ""))
@@ -113,6 +172,7 @@ class InspectorPanel(QWidget):
         header.addWidget(icon)
         header.addWidget(title, 1)
         column.addLayout(header)
+        column.addWidget(self.name_error)
         column.addWidget(op)
         column.addWidget(doc)
         form = QFormLayout()
@@ -127,6 +187,12 @@ class InspectorPanel(QWidget):
             label.setToolTip(attr.doc)
             form.addRow(label, editor)
             self.editors[attr.name] = editor
+        if spec.name == "Parameter":
+            self.infer_button = QPushButton("Infer shape from wire", page)
+            self.infer_button.setToolTip("Set the shape the wires this Parameter feeds imply "
+                                         "(a MatMul's weights, a bias added to a product, a Conv's kernel)")
+            self.infer_button.clicked.connect(self.infer_shape)
+            form.addRow("", self.infer_button)
         if not spec.attrs:
             form.addRow(QLabel("This op has no attributes.", page))
         column.addLayout(form)
@@ -185,6 +251,6 @@ class InspectorPanel(QWidget):
         for port in spec.output_names():
             t = types.get((self.node_id, port))
             rows.append(f"out <b>{port}</b>: {t if t else '<i>unknown</i>'}")
-        problems = [d.message for d in self.graph.validate() if d.node == self.node_id]
+        problems = [d.message for d in all_diagnostics(self.graph) if d.node == self.node_id]
         rows += [f"<span style='color:#c53030'>⚠ {m}</span>" for m in problems]
         self.types_label.setText("<br>".join(rows))

@@ -7,12 +7,13 @@ from PySide6.QtCore import QTimer, Qt, Signal
 from PySide6.QtWidgets import QStyle, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from core.graph import Graph
+from core.training.references import all_diagnostics
 
-STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
+STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "training_changed")
 
 
 class ProblemsPanel(QWidget):
-    """Lists graph.validate(); follows the graph's structural events (coalesced; moves do not count)."""
+    """Lists graph.validate() and the training configuration's problems; follows the graph's structural events (coalesced; moves do not count)."""
 
     sig_node_activated = Signal(str)
     sig_count_changed = Signal(int, int)
@@ -56,7 +57,7 @@ class ProblemsPanel(QWidget):
         if self.graph is None:
             self.sig_count_changed.emit(0, 0)
             return
-        diagnostics = self.graph.validate()
+        diagnostics = all_diagnostics(self.graph)
         style = self.style()
         icons = {"error": style.standardIcon(QStyle.SP_MessageBoxCritical),
                  "warning": style.standardIcon(QStyle.SP_MessageBoxWarning)}

@@ -27,7 +27,8 @@ from .curves import CurvesPanel
 from .digits_views import DigitsView
 from .histograms import HistogramsPanel
 from .inspect import InspectPanel
-from .panel import TrainingPanel, describe_error
+from .panel import TrainingPanel
+from .progress import describe_error
 from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
@@ -57,7 +58,8 @@ class TrainingFeature(QObject):
         self.controller = TrainingController(self)
         self.panel = TrainingPanel(self.controller, None, undo_stack=getattr(window, "undo_stack", None),
                                    probe_factory=self.probes_for,
-                                   weights_provider=lambda: getattr(self.window, "weights", None) or None)
+                                   weights_provider=lambda: getattr(self.window, "weights", None) or None,
+                                   base_dir=self._base_dir)
         self.curves = CurvesPanel()
         self.boundary = BoundaryView()
         self.digits = DigitsView()
@@ -195,6 +197,11 @@ class TrainingFeature(QObject):
             self.menu = None
 
     # ---- Internals
+
+    def _base_dir(self) -> Optional[str]:
+        """The folder of the window's graph file (data file paths are relative to it); None while unsaved."""
+        path = getattr(getattr(self.window, "document", None), "path", None)
+        return str(path.parent) if path else None
 
     def _dock(self, title: str, widget, name: str, area) -> QDockWidget:
         dock = QDockWidget(title, self.window if hasattr(self.window, "addDockWidget") else None)

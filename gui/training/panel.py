@@ -1,63 +1,43 @@
-"""The training panel: data set and preview, optimizer and hyper-parameters, device, the run buttons
-(Start, Pause, Resume, Step, Stop) and the progress line. Edits go to `graph.training` (undoably).
+"""The training panel: whether Start can run (and if not, why and what to do), the run buttons (Start, Pause,
+Resume, Step, Stop) and the progress line, then every setting of `graph.training`: data set and preview, the
+nodes it trains (features, labels, loss, metrics), optimizer, schedule and loop. Each edit is one undo step.
 """
 from __future__ import annotations
 
 import copy
-import time
-from collections import deque
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QVBoxLayout, QWidget)
 
-from core.graph import Graph, LoomError
-from core.training import DATASETS, NonFiniteError, StepMetrics
-from core.training.config import OPTIMIZER_DEFAULTS
+from core.graph import Graph
+from core.training import DATASETS, StepMetrics
+from core.training.config import OPTIMIZER_DEFAULTS, SCHEDULE_DEFAULTS
+from core.training.propose import propose_training
 from core.training.remote import RunInfo, RunRequest
 
+from .commands import SetTrainingCommand
 from .controller import DEVICE_CHOICES, BackgroundTask, TrainingController, resolve_device
+from .dataset_form import DatasetForm
 from .dataset_preview import DatasetPreview, preview_data
+from .option_editors import clear_form, option_editor, spin
+from .progress import ProgressLine, describe_error
+from .readiness import Readiness, ReadinessBox, assess
+from .setup_form import SetupForm
 
 ERROR_STYLE = "color: #b42318;"
 NOTE_STYLE = "color: #8a5a00;"
-RATE_WINDOW = 2.0   # seconds of training time the steps/s figure averages over
-LABEL_PERIOD = 0.25  # seconds between rewrites of the progress text (the bar follows every delivery)
-
-
-class SetTrainingCommand(QUndoCommand):
-    """Replace graph.training; consecutive edits of the same setting merge into one undo step."""
-
-    ID = 0x7261
-
-    def __init__(self, graph: Graph, new: dict, key: str) -> None:
-        super().__init__(f"Change training {key}")
-        self.graph, self.key = graph, key
-        self.old, self.new = copy.deepcopy(graph.training), copy.deepcopy(new)
-
-    def id(self) -> int:  # noqa: A003 (Qt override)
-        return self.ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
-        if not isinstance(other, SetTrainingCommand) or other.key != self.key or other.graph is not self.graph:
-            return False
-        self.new = other.new
-        return True
-
-    def redo(self) -> None:
-        self.graph.set_training(self.new)
-
-    def undo(self) -> None:
-        self.graph.set_training(self.old)
+STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
 
 class TrainingPanel(QWidget):
     """Settings and run controls for the graph's training; drives a TrainingController.
 
     `probe_factory(graph)` gives the probes (views' computations) for a new run; `weights_provider()`
-    the initial weights (None: drawn with the seed). `sig_run_starting(label)` precedes each run;
+    the initial weights (None: drawn with the seed); `base_dir()` the graph file's folder (data file paths are
+    relative to it). `sig_run_starting(label)` precedes each run;
     `sig_error(exception)` reports a failed run (a NonFiniteError names its node).
     """
 
@@ -69,17 +49,18 @@ class TrainingPanel(QWidget):
                  undo_stack: Optional[QUndoStack] = None,
                  probe_factory: Optional[Callable[[Graph], list]] = None,
                  weights_provider: Optional[Callable[[], Optional[dict]]] = None,
+                 base_dir: Optional[Callable[[], Optional[str]]] = None,
                  parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.undo_stack = undo_stack
         self.probe_factory = probe_factory or (lambda graph: [])
         self.weights_provider = weights_provider or (lambda: None)
+        self.base_dir = base_dir or (lambda: None)
         self.graph: Optional[Graph] = None
+        self.readiness = Readiness(False, "")
         self.info: Optional[RunInfo] = None
         self.run_count = 0
-        self._rate: deque = deque()
-        self._label_time = 0.0
         self._preview_task: Optional[BackgroundTask] = None
         self._preview_pending = False
         self._build_ui()
@@ -89,6 +70,9 @@ class TrainingPanel(QWidget):
         controller.sig_metrics.connect(self._on_metrics)
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self.refresh_preview)
+        self._model_timer = QTimer(self, singleShot=True, interval=0)
+        self._model_timer.timeout.connect(self._on_graph_edited)
+        self._shown: dict = {}
         self.set_graph(graph)
         self._update_buttons("idle")
 
@@ -98,14 +82,18 @@ class TrainingPanel(QWidget):
         """Follow another graph (the window opened a file)."""
         if self.graph is not None:
             self.graph.events.training_changed.disconnect(self._on_training_changed)
+            for name in STRUCTURAL_EVENTS:
+                getattr(self.graph.events, name).disconnect(self._schedule_model)
         self.graph = graph
         if graph is not None:
             graph.events.training_changed.connect(self._on_training_changed)
+            for name in STRUCTURAL_EVENTS:
+                getattr(graph.events, name).connect(self._schedule_model)
         self.load_config()
 
     def load_config(self) -> None:
-        """Show graph.training in the widgets (without echoing edits back)."""
-        config = self._config()
+        """Show graph.training (or, while there is none, the proposed one) in the widgets, without echoing."""
+        config = self._shown = self._shown_config()
         dataset = config.get("dataset", {}) if isinstance(config.get("dataset"), dict) else {}
         optimizer = config.get("optimizer", {}) if isinstance(config.get("optimizer"), dict) else {}
         with QSignalBlocker(self.dataset_box), QSignalBlocker(self.optimizer_box):
@@ -113,30 +101,41 @@ class TrainingPanel(QWidget):
             self.optimizer_box.setCurrentText(optimizer.get("name", "sgd"))
         self._rebuild_dataset_form(dataset)
         self._rebuild_optimizer_form(optimizer)
+        schedule = config.get("schedule", {}) if isinstance(config.get("schedule"), dict) else {}
+        with QSignalBlocker(self.schedule_box):
+            self.schedule_box.setCurrentText(schedule.get("name", "constant"))
+        self._rebuild_schedule_form(schedule)
         for key, box, default in (("batch_size", self.batch_box, 32), ("epochs", self.epochs_box, 10),
                                   ("seed", self.seed_box, 0)):
             with QSignalBlocker(box):
                 value = config.get(key, default)
                 box.setValue(value if isinstance(value, int) else default)
-        has = bool(config)
-        self.settings.setEnabled(has)
-        if not has:
-            self.message.setText("This graph has no training configuration yet (see docs/training.md).")
+        with QSignalBlocker(self.shuffle_box):
+            self.shuffle_box.setChecked(config.get("shuffle", True) is not False)
+        self._refresh_model()
         self._preview_timer.start()
+
+    def use_settings(self, config: dict) -> None:
+        """Store `config` (the proposal) as graph.training, as one undo step."""
+        if self.graph is not None:
+            self._apply(config, "set-up")
 
     def start(self, running: bool = True) -> None:
         """Begin a new run of graph.training from fresh (or the window's) weights (paused unless `running`)."""
         if self.graph is None:
             return
+        self._refresh_model()
+        if not self.readiness.ready:
+            self.show_message(f"{self.readiness.reason}\n{self.readiness.advice}".strip(), error=True)
+            return
         device, note = resolve_device(self.device_box.currentText())
         self.device_note.setText(note)
         self.message.setText("")
         self.run_count += 1
-        self._rate.clear()
-        self.progress.setValue(0)
+        self.progress.reset()
         self.sig_run_starting.emit(f"run {self.run_count}")
         request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note,
-                             self.probe_factory(self.graph), start_running=running)
+                             self.probe_factory(self.graph), start_running=running, base_dir=self.base_dir())
         self.controller.start(request)
         self._update_buttons("building")
 
@@ -155,6 +154,8 @@ class TrainingPanel(QWidget):
         """Train exactly one batch (starting a paused run first when none exists)."""
         if not self.controller.alive or self.controller.state in ("finished", "stopped", "failed"):
             self.start(running=False)
+            if not self.readiness.ready:
+                return
         self.controller.step()
 
     def stop(self) -> None:
@@ -167,7 +168,7 @@ class TrainingPanel(QWidget):
         self.dataset_box.addItems(list(DATASETS))
         self.dataset_box.setToolTip("\n".join(f"{name}: {info.doc}" for name, info in DATASETS.items()))
         self.dataset_box.currentTextChanged.connect(self._on_dataset_changed)
-        self.dataset_form = QFormLayout()
+        self.dataset_form = DatasetForm(lambda option, v: self._edit(("dataset", option), v), self.base_dir)
         self.preview = DatasetPreview()
         self.preview.setMinimumHeight(150)
         self.preview.setMaximumHeight(220)
@@ -181,18 +182,34 @@ class TrainingPanel(QWidget):
         self.optimizer_box.addItems(list(OPTIMIZER_DEFAULTS))
         self.optimizer_box.currentTextChanged.connect(self._on_optimizer_changed)
         self.optimizer_form = QFormLayout()
-        self.batch_box = _spin(1, 1 << 20, lambda v: self._edit(("batch_size",), v))
-        self.epochs_box = _spin(1, 1 << 20, lambda v: self._edit(("epochs",), v))
-        self.seed_box = _spin(0, 1 << 30, lambda v: self._edit(("seed",), v))
+        self.batch_box = spin(1, 1 << 20, lambda v: self._edit(("batch_size",), v))
+        self.epochs_box = spin(1, 1 << 20, lambda v: self._edit(("epochs",), v))
+        self.seed_box = spin(0, 1 << 30, lambda v: self._edit(("seed",), v))
+        self.shuffle_box = QCheckBox("each epoch")
+        self.shuffle_box.setToolTip("Reshuffle the training samples every epoch (seeded by the seed and the epoch)")
+        self.shuffle_box.toggled.connect(lambda on: self._edit(("shuffle",), on))
+        self.schedule_box = QComboBox()
+        self.schedule_box.addItems(list(SCHEDULE_DEFAULTS))
+        self.schedule_box.setToolTip("How the learning rate changes during the run (see docs/training.md)")
+        self.schedule_box.currentTextChanged.connect(lambda name: self._edit(("schedule", "name"), name))
+        self.schedule_form = QFormLayout()
         opt_group = QGroupBox("Optimizer")
         opt_layout = QVBoxLayout(opt_group)
         opt_layout.addWidget(self.optimizer_box)
         opt_layout.addLayout(self.optimizer_form)
         loop_form = QFormLayout()
+        loop_form.addRow("Schedule", self.schedule_box)
+        opt_layout.addLayout(loop_form)
+        opt_layout.addLayout(self.schedule_form)
+        loop_form = QFormLayout()
         loop_form.addRow("Batch size", self.batch_box)
         loop_form.addRow("Epochs", self.epochs_box)
         loop_form.addRow("Seed", self.seed_box)
+        loop_form.addRow("Shuffle", self.shuffle_box)
         opt_layout.addLayout(loop_form)
+        self.setup_form = SetupForm(lambda key, v: self._edit((key,), v))
+        self.readiness_box = ReadinessBox()
+        self.readiness_box.sig_use.connect(self.use_settings)
 
         self.device_box = QComboBox()
         self.device_box.addItems(DEVICE_CHOICES)
@@ -207,6 +224,7 @@ class TrainingPanel(QWidget):
         settings_layout = QVBoxLayout(self.settings)
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(data_group, 1)
+        settings_layout.addWidget(self.setup_form)
         settings_layout.addWidget(opt_group)
 
         self.buttons = {}
@@ -218,10 +236,8 @@ class TrainingPanel(QWidget):
             button_grid.addWidget(button, k // 3, k % 3)
             self.buttons[name] = button
         self.buttons["Step"].setToolTip("Train exactly one batch, then stay paused")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress_label = QLabel("Not started", wordWrap=True)
+        self.progress = ProgressLine()
+        self.progress_label = self.progress.label
         self.keep_button = QPushButton("Keep trained weights")
         self.keep_button.setToolTip("Put this run's weights into the document, so that Save and Export carry "
                                     "them and the next run starts from them (Undo takes them back)")
@@ -230,36 +246,38 @@ class TrainingPanel(QWidget):
         self.message.setStyleSheet(ERROR_STYLE)
 
         self.setMinimumWidth(260)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self)           # what Start needs and does first, in view; the settings below
+        layout.addWidget(self.readiness_box)
+        layout.addLayout(button_grid)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.keep_button)
         layout.addWidget(self.settings, 1)
         layout.addLayout(device_row)
         layout.addWidget(self.device_note)
-        layout.addLayout(button_grid)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_label)
-        layout.addWidget(self.keep_button)
-        layout.addWidget(self.message)
         self.device_note.setText(resolve_device(self.device_box.currentText())[1])
 
     def _rebuild_dataset_form(self, dataset: dict) -> None:
-        _clear_form(self.dataset_form)
-        info = DATASETS.get(dataset.get("name", self.dataset_box.currentText()))
-        if info is None:
-            return
-        for option in info.options:
-            value = dataset.get(option.name, option.default)
-            editor = _option_editor(option.kind, value, option.choices, option.low, option.high,
-                                    lambda v, n=option.name: self._edit(("dataset", n), v))
-            editor.setToolTip(option.doc)
-            self.dataset_form.addRow(option.name.replace("_", " "), editor)
+        self.dataset_form.show_dataset({"name": self.dataset_box.currentText(), **dataset})
+
+    def _rebuild_schedule_form(self, schedule: dict) -> None:
+        clear_form(self.schedule_form)
+        name = schedule.get("name", self.schedule_box.currentText())
+        for key, default in SCHEDULE_DEFAULTS.get(name, {}).items():
+            value = schedule.get(key, default)
+            kind = "int" if isinstance(default, int) else "float"
+            low = 1 if kind == "int" else 0.0
+            editor = option_editor(kind, value, (), low, 1.0 if key == "gamma" else None,
+                                   lambda v, k=key: self._edit(("schedule", k), v))
+            self.schedule_form.addRow(key.replace("_", " "), editor)
 
     def _rebuild_optimizer_form(self, optimizer: dict) -> None:
-        _clear_form(self.optimizer_form)
+        clear_form(self.optimizer_form)
         name = optimizer.get("name", self.optimizer_box.currentText())
         for key, default in OPTIMIZER_DEFAULTS.get(name, {}).items():
             value = optimizer.get(key, default)
             kind = "bool" if isinstance(default, bool) else "float"
-            editor = _option_editor(kind, value, (), 0.0, None, lambda v, k=key: self._edit(("optimizer", k), v))
+            editor = option_editor(kind, value, (), 0.0, None, lambda v, k=key: self._edit(("optimizer", k), v))
             self.optimizer_form.addRow(key.replace("_", " "), editor)
 
     # ---- Editing graph.training
@@ -268,11 +286,39 @@ class TrainingPanel(QWidget):
         training = self.graph.training if self.graph is not None else None
         return training if isinstance(training, dict) else {}
 
+    def _shown_config(self) -> dict:
+        """graph.training, or while it is empty the configuration proposed from the graph."""
+        if self.graph is None:
+            return {}
+        return self._config() or propose_training(self.graph).config
+
+    def _schedule_model(self, *args) -> None:
+        self._model_timer.start()
+
+    def _on_graph_edited(self) -> None:
+        """The graph changed: while it has no configuration the proposal may have changed too."""
+        if not self._config() and self._shown_config() != self._shown:
+            self.load_config()
+        else:
+            self._refresh_model()
+
+    def _refresh_model(self) -> None:
+        """Offer the graph's nodes in the pickers and say whether Start can run."""
+        self._model_timer.stop()
+        self.setup_form.show_config(self.graph, self._shown_config())
+        self.readiness = assess(self.graph)
+        self.readiness_box.show_state(self.readiness)
+        self._update_buttons(self.controller.state)
+
     def _edit(self, path: tuple[str, ...], value: Any) -> None:
-        """Set one setting (a key path into graph.training) through the undo stack when there is one."""
-        if self.graph is None or not self._config():
+        """Set one setting (a key path into graph.training) through the undo stack when there is one.
+
+        A graph without a configuration gets the proposed one with this setting changed. An unset data set
+        option (None) is removed, so that its default applies.
+        """
+        if self.graph is None:
             return
-        new = copy.deepcopy(self._config())
+        new = copy.deepcopy(self._shown_config())
         target = new
         for key in path[:-1]:
             if not isinstance(target.get(key), dict):
@@ -282,6 +328,10 @@ class TrainingPanel(QWidget):
             new["optimizer"] = {"name": value}
         elif path == ("dataset", "name"):
             new["dataset"] = {"name": value}
+        elif path == ("schedule", "name"):
+            new["schedule"] = {"name": value}
+        elif path[0] == "dataset" and value is None:
+            target.pop(path[-1], None)
         else:
             target[path[-1]] = value
         self._apply(new, ".".join(path))
@@ -293,6 +343,8 @@ class TrainingPanel(QWidget):
             self.graph.set_training(new)
 
     def _on_training_changed(self, old: dict, new: dict) -> None:
+        if not self.controller.active:
+            self.message.setText("")          # a failure of the earlier set-up no longer applies
         self.load_config()
 
     def _on_dataset_changed(self, name: str) -> None:
@@ -305,14 +357,14 @@ class TrainingPanel(QWidget):
 
     def refresh_preview(self) -> None:
         """Load the configured data set off the UI thread and show it."""
-        dataset = self._config().get("dataset")
+        dataset = self._shown_config().get("dataset")
         if not isinstance(dataset, dict):
             self.preview.show_message("No data set configured.")
             return
         if self._preview_task is not None and self._preview_task.isRunning():
             self._preview_pending = True
             return
-        task = BackgroundTask(lambda d=copy.deepcopy(dataset): preview_data(d), self)
+        task = BackgroundTask(lambda d=copy.deepcopy(dataset), base=self.base_dir(): preview_data(d, base), self)
         task.sig_done.connect(self._on_preview)
         self._preview_task = task
         task.start()
@@ -346,7 +398,7 @@ class TrainingPanel(QWidget):
         if state in ("finished", "stopped", "paused") and self.info is not None:
             last = self.controller.status.last if self.controller.status is not None else None
             if last is not None:
-                self._show_progress(last, state)
+                self.progress.show_step(last, state)
 
     def _on_failed(self, error: object) -> None:
         self.show_message(describe_error(error), error=True)
@@ -354,25 +406,7 @@ class TrainingPanel(QWidget):
         self.sig_error.emit(error)
 
     def _on_metrics(self, items: list[StepMetrics]) -> None:
-        last = items[-1]
-        self._rate.append((last.elapsed, last.step))
-        while len(self._rate) > 2 and last.elapsed - self._rate[0][0] > RATE_WINDOW:
-            self._rate.popleft()
-        self.progress.setValue(round(1000 * last.step / max(last.total_steps, 1)))
-        now = time.perf_counter()
-        if now - self._label_time >= LABEL_PERIOD or last.step == last.total_steps:
-            self._label_time = now
-            self._show_progress(last, self.controller.state)
-
-    def _show_progress(self, m: StepMetrics, state: str) -> None:
-        self.progress.setValue(round(1000 * m.step / max(m.total_steps, 1)))
-        t0, s0 = self._rate[0] if self._rate else (0.0, 0)
-        rate = (m.step - s0) / (m.elapsed - t0) if m.elapsed > t0 and m.step > s0 else m.step / max(m.elapsed, 1e-9)
-        left = (m.total_steps - m.step) / rate if rate > 0 else 0.0
-        epochs = -(-m.total_steps // m.steps_per_epoch)
-        words = {"running": "", "paused": " · paused", "finished": " · finished", "stopped": " · stopped"}
-        self.progress_label.setText(f"epoch {m.epoch}/{epochs} · step {m.step}/{m.total_steps} · "
-                                    f"{rate:.0f} steps/s · {_duration(left)} left{words.get(state, '')}")
+        self.progress.add(items, self.controller.state)
 
     def _update_buttons(self, state: str) -> None:
         live = state in ("running", "paused", "ready", "building")
@@ -383,91 +417,5 @@ class TrainingPanel(QWidget):
             button.setEnabled(enabled[name])
         trained = self.controller.status is not None and self.controller.status.step_count > 0
         self.keep_button.setEnabled(trained and state in ("paused", "finished", "stopped"))
-        self.settings.setEnabled(bool(self._config()))
-
-
-def describe_error(error: object) -> str:
-    """A failed run in words: NaN/Inf with its node, step and what went in; or the error's message."""
-    if isinstance(error, NonFiniteError):
-        lines = [f"Training stopped at step {error.step} (epoch {error.epoch}): node '{error.node}' produced "
-                 f"{error.value}."]
-        lines += [f"  {port} {text}" for port, text in error.inputs.items()]
-        return "\n".join(lines)
-    if isinstance(error, LoomError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
-
-
-def _spin(low: int, high: int, on_change: Callable[[int], None]) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setKeyboardTracking(False)
-    box.valueChanged.connect(on_change)
-    return box
-
-
-def _option_editor(kind: str, value: Any, choices: tuple, low: Optional[float], high: Optional[float],
-                   on_change: Callable[[Any], None]) -> QWidget:
-    """One small editor per option kind: int, float, bool, choice or text."""
-    if kind == "int":
-        box = _spin(int(low) if low is not None else -(1 << 30), int(high) if high is not None else 1 << 30,
-                    on_change)
-        with QSignalBlocker(box):
-            box.setValue(int(value) if isinstance(value, (int, float)) else 0)
-        return box
-    if kind == "float":
-        return FloatEdit(float(value) if isinstance(value, (int, float)) else 0.0, low, high, on_change)
-    if kind in ("choice", "bool"):
-        box = QComboBox()
-        box.addItems(list(choices) if kind == "choice" else ["false", "true"])
-        box.setCurrentText(str(value).lower() if kind == "bool" else str(value))
-        box.currentTextChanged.connect(lambda text: on_change(text == "true" if kind == "bool" else text))
-        return box
-    edit = QLineEdit("" if value is None else (", ".join(value) if isinstance(value, list) else str(value)))
-    edit.editingFinished.connect(lambda: on_change(_text_value(edit.text())))
-    return edit
-
-
-class FloatEdit(QLineEdit):
-    """A number field that shows 1e-08 as 1e-08 (a spin box would show 0.00000); bad input is reverted."""
-
-    def __init__(self, value: float, low: Optional[float], high: Optional[float],
-                 on_change: Callable[[float], None]) -> None:
-        super().__init__()
-        self.low, self.high, self.on_change = low, high, on_change
-        self.value = value
-        self.setText(f"{value:g}")
-        self.editingFinished.connect(self._finished)
-
-    def _finished(self) -> None:
-        try:
-            value = float(self.text())
-        except ValueError:
-            value = None
-        inside = value is not None and value == value and (self.low is None or value >= self.low) \
-            and (self.high is None or value <= self.high)
-        if not inside:
-            self.setText(f"{self.value:g}")
-            return
-        if value != self.value:
-            self.value = value
-            self.on_change(value)
-
-
-def _text_value(text: str) -> Any:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    return parts if len(parts) > 1 else (parts[0] if parts else None)
-
-
-def _clear_form(form: QFormLayout) -> None:
-    while form.rowCount():
-        form.removeRow(0)
+        self.buttons["Start"].setEnabled(enabled["Start"] and self.readiness.ready)
+        self.buttons["Start"].setToolTip("" if self.readiness.ready else self.readiness.reason)

@@ -95,14 +95,28 @@ def test_curves_keep_earlier_runs_and_export_csv_and_png(qtbot, make_feature, tm
     assert curves.earlier == []
 
 
-def test_a_graph_without_training_configuration_reports_it(qtbot, make_feature):
+def test_a_graph_without_training_configuration_is_offered_one(qtbot, make_feature):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QUndoStack
+
     graph = example("xor")
+    written = graph.training
     graph.set_training({})
     window, feature = make_feature(graph)
-    assert "no training configuration" in feature.panel.message.text()
-    feature.panel.start()
-    wait_state(qtbot, feature, "failed", 30000)
-    assert "training" in feature.panel.message.text()
+    panel = feature.panel
+    panel.undo_stack = QUndoStack()
+    box = panel.readiness_box
+    assert "no training set-up" in box.text.text() and "loss cost" in box.text.text()
+    assert not panel.buttons["Start"].isEnabled() and box.use_button.isVisibleTo(panel)
+    panel.start()                                   # the menu's Start: it says why, and starts nothing
+    assert "no training set-up" in panel.message.text() and feature.controller.state == "idle"
+    qtbot.mouseClick(box.use_button, Qt.LeftButton)
+    for key in ("features", "labels", "loss", "metrics"):
+        assert graph.training[key] == written[key]
+    assert panel.buttons["Start"].isEnabled() and box.text.text().startswith("Ready")
+    assert panel.message.text() == ""                 # the reason Start waited no longer applies
+    panel.undo_stack.undo()
+    assert graph.training == {} and not panel.buttons["Start"].isEnabled()
 
 
 def test_the_training_menu_starts_and_stops_a_run(qtbot, make_feature):
