@@ -130,23 +130,29 @@ def _json_object(line: str) -> Optional[dict]:
 
 
 def job_error(code: int, lines: Iterable[str]) -> TorchJobError:
-    """What went wrong, from the exit code and the last lines of standard error (torchrun's summary)."""
+    """What went wrong, from the exit code and the last lines of standard error.
+
+    A non-finite loss is the script's own message; a rank that died is torchrun's root cause
+    (the first failure it observed: the others only lost their peer).
+    """
     lines = [line.rstrip() for line in lines if line.strip()]
-    text = "\n".join(lines)
     for line in lines:
-        if "the loss became" in line or ": the job failed:" in line:
+        if "the loss became" in line:
             return TorchJobError(f"the PyTorch job stopped: {line.strip()}")
-    rank, exit_code = re.search(r"\brank\s*:\s*(\d+)", text), re.search(r"exitcode\s*:\s*(-?\d+)", text)
+    text = "\n".join(lines)
+    cause = text[text.rindex("Root Cause"):] if "Root Cause" in text else ""
+    rank, exit_code = re.search(r"\brank\s*:\s*(\d+)", cause), re.search(r"exitcode\s*:\s*(-?\d+)", cause)
     if rank and exit_code:
         number = int(exit_code.group(1))
-        how = f"was killed by {signal.Signals(-number).name}" if number < 0 and -number in signal.valid_signals() \
+        how = f"was killed by {signal.Signals(-number).name}" if -number in signal.valid_signals() \
             else f"ended with exit code {number}"
-        error = next((line.split(":", 1)[1].strip() for line in lines
-                      if re.match(r"\s*(\w+Error|RuntimeError)\b", line)), "")
+        said = next((line.split(": the job failed: ", 1)[1] for line in lines
+                     if line.startswith(f"rank {rank.group(1)}: the job failed: ")), "")
         return TorchJobError(f"the PyTorch job failed: rank {rank.group(1)} {how}"
-                             + (f" ({error})" if error else "") + "; the other ranks were ended")
-    last = next((line.strip() for line in reversed(lines) if not line.startswith(("*", " "))), "")
-    return TorchJobError(f"the PyTorch job failed (exit code {code})" + (f": {last}" if last else ""))
+                             + (f" ({said[:300]})" if said else "") + "; the job was ended on every rank")
+    said = next((line for line in lines if ": the job failed: " in line), "")
+    last = said or next((line.strip() for line in reversed(lines) if not line.startswith(("*", " "))), "")
+    return TorchJobError(f"the PyTorch job failed (exit code {code})" + (f": {last[:300]}" if last else ""))
 
 
 def trained_weights(job: TorchJob) -> dict[str, np.ndarray]:
