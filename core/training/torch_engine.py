@@ -174,6 +174,8 @@ def kill_job(pid: int) -> None:
 
 
 def _signal_group(pid: int, number: int) -> None:
+    if pid <= 1:   # killpg(0) would signal the caller's own group: never without a job's pid
+        return
     try:
         os.killpg(pid, number)
     except (ProcessLookupError, PermissionError):

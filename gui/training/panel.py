@@ -20,6 +20,7 @@ from core.training.remote import RunInfo, RunRequest
 
 from .controller import DEVICE_CHOICES, BackgroundTask, TrainingController, resolve_device
 from .dataset_preview import DatasetPreview, preview_data
+from .torch_engine import engine_box, engine_choice
 
 ERROR_STYLE = "color: #b42318;"
 NOTE_STYLE = "color: #8a5a00;"
@@ -135,8 +136,10 @@ class TrainingPanel(QWidget):
         self._rate.clear()
         self.progress.setValue(0)
         self.sig_run_starting.emit(f"run {self.run_count}")
-        request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note,
-                             self.probe_factory(self.graph), start_running=running)
+        engine, processes = engine_choice(self.engine_box)
+        probes = self.probe_factory(self.graph) if engine == "loom" else []   # a PyTorch job feeds the curves only
+        request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note, probes,
+                             start_running=running, engine=engine, processes=processes)
         self.controller.start(request)
         self._update_buttons("building")
 
@@ -202,6 +205,11 @@ class TrainingPanel(QWidget):
         device_row = QHBoxLayout()
         device_row.addWidget(QLabel("Device"))
         device_row.addWidget(self.device_box, 1)
+        self.engine_box = engine_box()
+        self.engine_box.currentIndexChanged.connect(lambda index: self._update_buttons(self.controller.state))
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(QLabel("Engine"))
+        engine_row.addWidget(self.engine_box, 1)
 
         self.settings = QWidget()
         settings_layout = QVBoxLayout(self.settings)
@@ -233,6 +241,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings, 1)
         layout.addLayout(device_row)
+        layout.addLayout(engine_row)
         layout.addWidget(self.device_note)
         layout.addLayout(button_grid)
         layout.addWidget(self.progress)
@@ -379,6 +388,8 @@ class TrainingPanel(QWidget):
         enabled = {"Start": state not in ("running", "building"), "Pause": state == "running",
                    "Resume": state in ("paused", "ready"), "Step": state != "building" and state != "running",
                    "Stop": live}
+        if engine_choice(self.engine_box)[0] != "loom" or not getattr(self.controller.host, "steppable", True):
+            enabled.update(Pause=False, Resume=False, Step=False)    # a PyTorch job runs to its end or Stop
         for name, button in self.buttons.items():
             button.setEnabled(enabled[name])
         trained = self.controller.status is not None and self.controller.status.step_count > 0
