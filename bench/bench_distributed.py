@@ -91,8 +91,8 @@ def main(argv=None) -> int:
                   "torch_1_one_thread": torch_rate(graph, 1, args.steps, "1"),
                   "torch_2": torch_rate(graph, 2, args.steps, "1")}
     volume = all_reduced_bytes()
-    result.update(speedup_2_over_1=result["torch_2"] / result["torch_1_one_thread"], all_reduced_bytes_per_step=volume["total"],
-                  wall_s=time.perf_counter() - started)
+    result.update(speedup_2_over_1=result["torch_2"] / result["torch_1_one_thread"],
+                  all_reduced_bytes_per_step=volume["total"], wall_s=time.perf_counter() - started)
     if args.json:
         print(json.dumps(result))
         return 0

@@ -1,4 +1,4 @@
-"""Jobs on PyTorch's distributed engine: torchrun on the exported script, a lost rank, `main.py train --engine torch`."""
+"""Jobs on PyTorch's distributed engine: torchrun on the exported script, a lost rank, `train --engine torch`."""
 from __future__ import annotations
 
 import json

@@ -26,7 +26,8 @@ def test_json_lines_become_step_metrics_in_any_pieces(tmp_path):
     job = spirals_job(tmp_path)
     lines = []
     for step in range(1, 11):
-        lines.append(json.dumps({"step": step, "epoch": (step - 1) // 5 + 1, "loss": 1.0 / step, "accuracy": 0.1 * step}))
+        lines.append(json.dumps({"step": step, "epoch": (step - 1) // 5 + 1, "loss": 1.0 / step,
+                                 "accuracy": 0.1 * step}))
         if step % 5 == 0:
             lines.append(json.dumps({"epoch": step // 5, "step": step, "val_loss": 2.0 / step, "val_accuracy": 0.5}))
         lines.append("a line of torchrun's own")
