@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -114,21 +113,3 @@ def test_a_graph_without_training_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="no training configuration"):
         prepare_job(graph, weights, tmp_path)
 
-
-def test_stop_asks_the_ranks_to_save_and_leave(tmp_path):
-    """SIGTERM to the job's process group: the ranks agree on a step, rank 0 saves, nothing is left."""
-    from core.training.torch_engine import stop_job
-
-    job = job_for("xor", tmp_path, nproc=2, steps=100000)
-    pid, seen = [], []
-
-    def on_metrics(m):
-        seen.append(m)
-        if len(seen) == 3:
-            threading.Thread(target=stop_job, args=(pid[0],)).start()
-
-    with pytest.raises(TorchJobError):   # torchrun reports the signal; the weights are there all the same
-        run_job(job, on_metrics, timeout_s=JOB_TIMEOUT_S, started=pid.append)
-    assert job.weights_out.exists() and job.checkpoint.exists()
-    with pytest.raises(ProcessLookupError):
-        os.killpg(pid[0], 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import runpy
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -113,16 +112,6 @@ def test_every_example_runs_with_no_argument(path, tmp_path, monkeypatch, capsys
         assert all(np.any(start[k] != 0) for k in start.files if start[k].ndim == 2)  # drawn, never zeros
         assert any(not np.array_equal(start[k], end[k]) for k in start.files)
     assert "epoch 1 step" in out and "val_loss" in out
-
-
-def test_python_model_py_in_a_fresh_process(tmp_path):
-    """The same with a real `python model.py`: no argument, no Loom on the path."""
-    script = export_example("xor", tmp_path, epochs=2)
-    done = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    losses = [float(line.split("loss ")[1].split(",")[0]) for line in done.stdout.splitlines()
-              if line.startswith("epoch")]
-    assert len(losses) == 2 and losses[1] < losses[0]
 
 
 def test_resume_continues_where_the_checkpoint_was_taken(tmp_path):
