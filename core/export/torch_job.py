@@ -54,17 +54,17 @@ def prepare_job(graph: Graph, weights: Optional[dict], folder: str | os.PathLike
 
 def train_command(argv: list[str]) -> int:
     """`main.py train`: Loom's own loop, or with `--engine torch [--nproc N]` torchrun on the exported script."""
-    engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--engine", choices=("loom", "torch"), default="loom")
-    engine.add_argument("--nproc", type=int, default=None)
-    engine.add_argument("--per-rank-batch", action="store_true")
-    chosen, rest = engine.parse_known_args(argv)
+    split = _engine_options(argparse.ArgumentParser(add_help=False, allow_abbrev=False))
+    chosen, rest = split.parse_known_args(argv)
+    if chosen.engine == "torch" or "-h" in argv or "--help" in argv:
+        parser = _parser()
+        _engine_options(parser.add_argument_group("engine (docs/scale-out.md)"))
+        args = parser.parse_args(argv)   # --help ends here, listing the engine's options too
     if chosen.engine == "loom":
         if chosen.nproc is not None or chosen.per_rank_batch:
             print("error: --nproc and --per-rank-batch need --engine torch", file=sys.stderr)
             return EXIT_FAILED
         return loom_train_command(rest)
-    args = _parser().parse_args(rest)
     try:
         graph, _ = load_graph(args.graph)
         weights = load_weights(args.init_weights, graph) if args.init_weights else None
@@ -89,6 +89,16 @@ def train_command(argv: list[str]) -> int:
         return EXIT_FAILED
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _engine_options(parser):
+    """Add the engine's options to a parser or an argument group; returns it."""
+    parser.add_argument("--engine", choices=("loom", "torch"), default="loom",
+                        help="loom (default) or torch: PyTorch's distributed engine under torchrun")
+    parser.add_argument("--nproc", type=int, default=None, help="torch: processes on this machine (default 1)")
+    parser.add_argument("--per-rank-batch", action="store_true",
+                        help="torch: every process takes the whole batch size (default: split across them)")
+    return parser
 
 
 def _train(job: TorchJob, args: argparse.Namespace, started: float) -> int:
