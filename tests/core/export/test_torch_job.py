@@ -113,3 +113,13 @@ def test_a_graph_without_training_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="no training configuration"):
         prepare_job(graph, weights, tmp_path)
 
+
+
+def test_engine_options_need_the_torch_engine(capsys):
+    from main import main
+
+    assert main(["train", str(EXAMPLE["xor"]), "--nproc", "2"]) == 1
+    assert "--nproc and --per-rank-batch need --engine torch" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--engine {loom,torch}" in capsys.readouterr().out
