@@ -388,7 +388,8 @@ class TrainingPanel(QWidget):
         enabled = {"Start": state not in ("running", "building"), "Pause": state == "running",
                    "Resume": state in ("paused", "ready"), "Step": state != "building" and state != "running",
                    "Stop": live}
-        if engine_choice(self.engine_box)[0] != "loom" or not getattr(self.controller.host, "steppable", True):
+        torch_job = live and not getattr(self.controller.host, "steppable", True)
+        if engine_choice(self.engine_box)[0] != "loom" or torch_job:
             enabled.update(Pause=False, Resume=False, Step=False)    # a PyTorch job runs to its end or Stop
         for name, button in self.buttons.items():
             button.setEnabled(enabled[name])
