@@ -20,7 +20,7 @@ COMMANDS = {
     "ops": "core.graph.cli:ops_command",
     "export": "core.export.cli:export_command",
     "import": "core.export.cli:import_command",
-    "train": "core.training.cli:train_command",
+    "train": "core.export.torch_job:train_command",   # Loom's loop, or --engine torch (docs/scale-out.md)
     "bench": "bench.run:main",
 }
 

@@ -20,20 +20,18 @@ TARGETS = {"onnx": ".onnx", "torch": ".py", "numpy": ".py"}
 
 
 def export_graph(graph: Graph, weights: Optional[dict], target: str, out_path: str | os.PathLike,
-                 outputs: Optional[Iterable[str]] = None, data: Optional[dict] = None,
-                 base_dir: Optional[str | os.PathLike] = None) -> Path:
+                 outputs: Optional[Iterable[str]] = None, base_dir: Optional[str | os.PathLike] = None) -> Path:
     """Write `graph` and its weights as `target` ("onnx", "torch" or "numpy") to `out_path`.
 
     Parameters
     ----------
     weights: arrays by weights key (missing ones are drawn as Loom would with seed 0).
     outputs: node ids to compute; default: the results that are neither losses nor metrics.
-    data: torch only: arrays named after the graph's inputs, written next to the script for its
-        training loop (`<name>_data.npz`).
-    base_dir: numpy only: the folder the graph's data set paths start from (the graph file's).
+    base_dir: the folder the graph's data set paths start from (the graph file's).
 
-    The numpy target writes the script, its state (`<name>.npz`: weights and optimizer slots)
-    and, when the graph has a training configuration, its training data (`<name>_data.npz`).
+    The numpy and torch targets write the script, its starting state (`<name>.npz`: the weights,
+    and for numpy the optimizer slots) and, when the graph has a training configuration, its data
+    (`<name>_data.npz`: x_train, y_train, x_val, y_val), so the script runs with no argument.
 
     Raises
     ------
@@ -55,7 +53,7 @@ def export_graph(graph: Graph, weights: Optional[dict], target: str, out_path: s
         return export_numpy(graph, weights, out_path, outputs, base_dir)
     from .torch_export import export_torch
 
-    return export_torch(graph, weights, out_path, outputs, data)
+    return export_torch(graph, weights, out_path, outputs, base_dir)
 
 
 def import_onnx(path: str | os.PathLike) -> tuple[Graph, dict]:

@@ -17,8 +17,6 @@ def export_command(argv: list[str]) -> int:
     parser.add_argument("-o", "--output", required=True, help="the file to write (.onnx or .py)")
     parser.add_argument("--weights", help="a weights .npz to use instead of the graph's own")
     parser.add_argument("--outputs", help="comma-separated node ids to compute (default: the results)")
-    parser.add_argument("--data", action="store_true",
-                        help="torch: also write the training data set the graph names, for the script")
     args = parser.parse_args(argv)
     try:
         graph, weights = load_graph(args.graph)
@@ -29,8 +27,7 @@ def export_command(argv: list[str]) -> int:
         return 2
     outputs = [n.strip() for n in args.outputs.split(",") if n.strip()] if args.outputs else None
     try:
-        data = _training_data(graph, Path(args.graph).parent) if args.data else None
-        path = export_graph(graph, weights, args.to, args.output, outputs, data, Path(args.graph).parent)
+        path = export_graph(graph, weights, args.to, args.output, outputs, Path(args.graph).parent)
     except LoomError as e:
         print(f"error: {e}")
         return 1
@@ -65,16 +62,3 @@ def import_command(argv: list[str]) -> int:
     print(f"wrote {args.output} ({len(graph)} nodes, {len(weights)} weight arrays)")
     return 0
 
-
-def _training_data(graph, base_dir: Path) -> dict:
-    """The training split of the data set the graph's training configuration names, by input name."""
-    from core.training.datasets import load_dataset
-
-    config = graph.training
-    if not isinstance(config.get("dataset"), dict) or not isinstance(config.get("features"), str):
-        raise LoomError("--data needs a training configuration with a dataset and a features input")
-    dataset = load_dataset(config["dataset"], base_dir)
-    data = {config["features"]: dataset.x_train}
-    if isinstance(config.get("labels"), str):
-        data[config["labels"]] = dataset.y_train
-    return data

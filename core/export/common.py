@@ -4,7 +4,9 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from typing import Hashable, Iterable, Optional
+from typing import Any, Hashable, Iterable, Optional
+
+import numpy as np
 
 from core.graph import Graph, GraphError, LoomError, expand_node, graph_document, graph_from_dict
 from core.graph.expand import is_layer
@@ -84,6 +86,14 @@ def _renamed(graph: Graph, renames: dict[str, str]) -> Graph:
         edge["src"] = renames.get(edge["src"], edge["src"])
         edge["dst"] = renames.get(edge["dst"], edge["dst"])
     return graph_from_dict(document)
+
+
+def data_arrays(dataset: Any, labels: bool) -> dict[str, np.ndarray]:
+    """The data file both scripts read (`<name>_data.npz`): x_train, x_val and, with labels, y_train, y_val."""
+    arrays = {"x_train": dataset.x_train, "x_val": dataset.x_val}
+    if labels:
+        arrays.update(y_train=dataset.y_train, y_val=dataset.y_val)
+    return arrays
 
 
 class NameTable:

@@ -24,7 +24,7 @@ from core.compiler.emit import node_expr
 from core.graph import Graph
 from core.graph.fileformat import atomic_write
 
-from .common import ExportError, checked, inference_graph, resolve_outputs
+from .common import ExportError, checked, data_arrays, inference_graph, resolve_outputs
 from .numpy_names import REDUCERS, identifiers, module_names, on_xp, rename, step_names, unpacked
 from .templates import NUMPY_CONTEXT, NUMPY_DEVICE, NUMPY_FORWARD, NUMPY_HEADER, NUMPY_MAIN, NUMPY_TRAINING
 
@@ -410,10 +410,7 @@ def _training_step(graph: Graph, config: Any, weights: Optional[dict], base_dir:
     data_inputs = [config.features] + ([config.labels] if config.labels else [])
     step = compile(train_graph, data_inputs + updates.inputs, [config.loss, *config.metrics], updates.updates,
                    weights=weights, training=True, seed=config.seed, device="cpu", share_buffers=False)
-    data = {"x_train": dataset.x_train}
-    if config.labels:
-        data["y_train"] = dataset.y_train
-    return step, data
+    return step, data_arrays(dataset, bool(config.labels))
 
 
 def export_numpy(graph: Graph, weights: Optional[dict], path: str | Path,

@@ -2,27 +2,31 @@
 
 Layer nodes become nn.Linear, nn.Conv2d, nn.Embedding and nn.Dropout; every other op becomes one
 line of torch code. Loom's weights (.npz) load with `Model.load_loom_weights`, which transposes
-Dense kernels ((in, out) in Loom, (out, in) in nn.Linear). torch is not needed to export.
+Dense kernels ((in, out) in Loom, (out, in) in nn.Linear). Beside the file go the initial weights
+(Loom's draw for parameters without stored values) and, for a graph with a training configuration,
+its data in the NumPy export's layout, so `python model.py` trains as it is; torch_script.py holds
+the script, which also runs data-parallel under torchrun. torch is not needed to export.
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-from core.graph import Graph, TensorType
+from core.graph import Graph, TensorType, init_params
 from core.graph.types import normalize_axes
 from core.graph.fileformat import atomic_write
 
-from .common import ExportError, NameTable, checked, resolve_outputs
-from .templates import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
+from .common import ExportError, NameTable, checked, data_arrays, resolve_outputs
+from .numpy_names import module_names
+from .torch_script import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
 
-RESERVED = ("argparse", "json", "math", "np", "torch", "nn", "F", "Path", "sys", "Model", "main", "train",
-            "make_optimizer", "learning_rate", "TITLE", "TRAINING", "LOSS_INPUTS", "OUTPUTS", "self", "weights",
-            "model")
+CONSTANTS = ("TITLE", "TRAINING", "OUTPUTS", "LOSS_INPUTS", "FEEDS", "FEED_DTYPES", "HAS_TRAINING",
+             "EVERY_PARAMETER_IN_LOSS", "Model")
+RESERVED = tuple(sorted(module_names(TORCH_HEADER + TORCH_SCRIPT) | set(CONSTANTS) | {"self", "weights", "model"}))
 MODULE_ATTRS = ("add_module", "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda",
                 "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
                 "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict",
@@ -298,9 +302,11 @@ def _method(w: Writer, name: str, outputs: list[str], codes: dict[str, str], doc
 def torch_source(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple[str, list[str]]:
     """The generated Python file and the weights keys its module loads.
 
-    Raises ExportError naming every node whose op has no PyTorch form; GraphError for an invalid graph.
+    Raises ExportError naming every node whose op has no PyTorch form; GraphError for an invalid graph;
+    ConfigError for a training configuration that cannot be used.
     """
     outputs = resolve_outputs(checked(graph), outputs)
+    config = training_config(graph)
     loss, metrics = training_outputs(graph)
     wanted = graph.required(outputs + ([loss] + metrics if loss else []))
     order = graph.topological_order(wanted)
@@ -313,14 +319,23 @@ def torch_source(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple
     codes = {n: EXPRESSIONS[graph.op_name(n)](w, n, graph.attrs(n)) for n in order if graph.op_name(n) != "Input"}
     result = w.var(outputs[0]) if len(outputs) == 1 else "(" + ", ".join(w.var(n) for n in outputs) + ",)"
     forward = _method(w, "forward", outputs, codes, "The graph's outputs: " + ", ".join(outputs) + ".", result)
+    training = config.to_dict() if config is not None else {}
     lines = [TORCH_HEADER, f"TITLE = {str(graph.meta.get('title', 'Loom model'))!r}",
-             f"TRAINING = json.loads({json.dumps(graph.training, sort_keys=True)!r})",
-             f"OUTPUTS = {tuple(outputs)!r}"]
+             f"TRAINING = json.loads({json.dumps(training, sort_keys=True)!r})",
+             f"OUTPUTS = {tuple(outputs)!r}", f"HAS_TRAINING = {config is not None}"]
     loss_inputs: tuple = ()
+    in_loss: set = set()
     if loss:
-        loss_inputs = tuple(n for n in graph.topological_order(graph.required([loss] + metrics))
-                            if graph.op_name(n) == "Input")
-    lines += [f"LOSS_INPUTS = {loss_inputs!r}", "", "", "class Model(nn.Module):",
+        in_loss = graph.required([loss] + metrics)
+        loss_inputs = tuple(n for n in graph.topological_order(in_loss) if graph.op_name(n) == "Input")
+    feeds = _feeds(graph, config, loss_inputs)
+    trained = [n for n in order if graph.op_name(n) in ("Dense", "Conv2D", "Embedding")
+               or (graph.op_name(n) == "Parameter" and graph.attrs(n)["trainable"])]
+    lines += [f"LOSS_INPUTS = {loss_inputs!r}",
+              "# the arrays of the data file that feed LOSS_INPUTS, and their dtypes",
+              f"FEEDS = {tuple(feeds)!r}", f"FEED_DTYPES = {tuple(feeds.values())!r}",
+              f"EVERY_PARAMETER_IN_LOSS = {all(n in in_loss for n in trained)}",
+              "", "", "class Model(nn.Module):",
               '    """The graph as a module; its parameters carry the graph\'s names."""', "",
               "    # (Loom weights key, parameter, stored transposed in Loom)", "    LOOM_PARAMS = ("]
     lines += [f"        {entry!r}," for entry in w.loom_params]
@@ -335,20 +350,53 @@ def torch_source(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple
     return source, [key for key, _, _ in w.loom_params]
 
 
-def export_torch(graph: Graph, weights: Optional[dict], path: str | os.PathLike,
-                 outputs: Optional[Iterable[str]] = None, data: Optional[dict] = None) -> Path:
-    """Write the PyTorch file; with weights, also its .npz (same name), with data its _data.npz.
+def training_config(graph: Graph) -> Any:
+    """The checked training configuration (a TrainConfig), or None when the graph has none."""
+    from core.training.config import read_config
 
+    return read_config(graph) if graph.training.get("loss") else None
+
+
+def _feeds(graph: Graph, config: Any, loss_inputs: tuple) -> dict[str, str]:
+    """{data file array: dtype} for each Input the loss needs, in LOSS_INPUTS order (x_train, y_train)."""
+    if config is None:
+        return {}
+    names = {config.features: "x_train", config.labels: "y_train"}
+    missing = [n for n in loss_inputs if n not in names]
+    if missing:
+        raise ExportError(f"the loss or a metric needs Input '{missing[0]}', which the data set does not feed",
+                          node=missing[0])
+    types = graph.types()
+    return {names[n]: types[(n, "y")].dtype for n in loss_inputs}
+
+
+def training_data(graph: Graph, base_dir: Optional[str | os.PathLike] = None) -> dict[str, np.ndarray]:
+    """The configured data set as the exported scripts read it: x_train, y_train, x_val, y_val."""
+    from core.training.datasets import load_dataset
+
+    config = training_config(graph)
+    if config is None:
+        return {}
+    return data_arrays(load_dataset(config.dataset, base_dir), bool(config.labels))
+
+
+def export_torch(graph: Graph, weights: Optional[dict], path: str | os.PathLike,
+                 outputs: Optional[Iterable[str]] = None, base_dir: Optional[str | os.PathLike] = None) -> Path:
+    """Write the PyTorch file, its initial weights (.npz, same name) and its data (<name>_data.npz).
+
+    Parameters without a value in `weights` are drawn as Loom draws them (with the configured
+    seed); the data is the training configuration's data set, its paths taken from `base_dir`.
     The file compiles (checked before it is written); the writes are atomic.
     """
     source, keys = torch_source(graph, outputs)
     compile(source, str(path), "exec")  # a generator bug must never leave a broken file behind
     path = Path(path)
-    if weights:
-        atomic_write(path.with_suffix(".npz"), lambda f: np.savez(f, **{k: np.asarray(weights[k]) for k in keys
-                                                                    if k in weights}))
+    config = training_config(graph)
+    drawn = init_params(graph, config.seed if config is not None else 0, weights)
+    data = training_data(graph, base_dir)
+    if keys:
+        atomic_write(path.with_suffix(".npz"), lambda f: np.savez(f, **{k: drawn[k] for k in keys}))
     if data:
         atomic_write(path.with_name(path.stem + "_data.npz"), lambda f: np.savez(f, **data))
     atomic_write(path, lambda f: f.write(source.encode("utf-8")))
     return path
-

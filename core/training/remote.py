@@ -54,6 +54,8 @@ class RunRequest:
     probes: list = field(default_factory=list)
     start_running: bool = True
     base_dir: Optional[str] = None
+    engine: str = "loom"             # or "torch": the editor's TorchHost trains it under torchrun
+    processes: int = 1               # the PyTorch engine's number of processes
 
 
 @dataclass(frozen=True)

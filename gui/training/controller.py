@@ -80,6 +80,7 @@ class TrainingController(QObject):
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.host = RunHost()
+        self.hosts = {"loom": self.host}     # by engine; the PyTorch engine's host is made on first use
         self.state = "idle"
         self.status: Optional[RunStatus] = None
         self.info: Optional[RunInfo] = None
@@ -95,6 +96,7 @@ class TrainingController(QObject):
         """Build a new run from `request` (a run in progress is dropped)."""
         self.flush()
         self._drop_tasks()
+        self.host = self._host_for(request.engine)
         self.state, self.status, self.info = "building", None, None
         if not self.host.send("build", request):
             self._process_ended()
@@ -164,12 +166,23 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """End the training process (after its current batch) and wait for it; True when it ended."""
         self._timer.stop()
-        ended = self.host.close(timeout_ms / 1000)
+        ended = all([host.close(timeout_ms / 1000) for host in self.hosts.values()])
         self._drop_tasks()
         self.state = "idle"
         return ended
 
     # ---- Internals
+
+    def _host_for(self, engine: str):
+        """The host of `engine` ("loom" or "torch"); a run still live on another host is stopped."""
+        if engine not in self.hosts:
+            from .torch_engine import TorchHost
+
+            self.hosts[engine] = TorchHost()
+        host = self.hosts[engine]
+        if host is not self.host and self.active:
+            self.host.send("stop")
+        return host
 
     def _send(self, name: str, payload: Any = None) -> None:
         if self.state != "idle" and self.host.send(name, payload):

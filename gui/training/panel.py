@@ -26,6 +26,7 @@ from .option_editors import clear_form, option_editor, spin
 from .progress import ProgressLine, describe_error
 from .readiness import Readiness, ReadinessBox, assess
 from .setup_form import SetupForm
+from .torch_engine import engine_box, engine_choice
 
 ERROR_STYLE = "color: #b42318;"
 NOTE_STYLE = "color: #8a5a00;"
@@ -134,8 +135,10 @@ class TrainingPanel(QWidget):
         self.run_count += 1
         self.progress.reset()
         self.sig_run_starting.emit(f"run {self.run_count}")
-        request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note,
-                             self.probe_factory(self.graph), start_running=running, base_dir=self.base_dir())
+        engine, processes = engine_choice(self.engine_box)
+        probes = self.probe_factory(self.graph) if engine == "loom" else []   # a PyTorch job feeds the curves only
+        request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note, probes,
+                             start_running=running, base_dir=self.base_dir(), engine=engine, processes=processes)
         self.controller.start(request)
         self._update_buttons("building")
 
@@ -219,6 +222,11 @@ class TrainingPanel(QWidget):
         device_row = QHBoxLayout()
         device_row.addWidget(QLabel("Device"))
         device_row.addWidget(self.device_box, 1)
+        self.engine_box = engine_box()
+        self.engine_box.currentIndexChanged.connect(lambda index: self._update_buttons(self.controller.state))
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(QLabel("Engine"))
+        engine_row.addWidget(self.engine_box, 1)
 
         self.settings = QWidget()
         settings_layout = QVBoxLayout(self.settings)
@@ -254,6 +262,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.keep_button)
         layout.addWidget(self.settings, 1)
         layout.addLayout(device_row)
+        layout.addLayout(engine_row)
         layout.addWidget(self.device_note)
         self.device_note.setText(resolve_device(self.device_box.currentText())[1])
 
@@ -413,6 +422,9 @@ class TrainingPanel(QWidget):
         enabled = {"Start": state not in ("running", "building"), "Pause": state == "running",
                    "Resume": state in ("paused", "ready"), "Step": state != "building" and state != "running",
                    "Stop": live}
+        torch_job = live and not getattr(self.controller.host, "steppable", True)
+        if engine_choice(self.engine_box)[0] != "loom" or torch_job:
+            enabled.update(Pause=False, Resume=False, Step=False)    # a PyTorch job runs to its end or Stop
         for name, button in self.buttons.items():
             button.setEnabled(enabled[name])
         trained = self.controller.status is not None and self.controller.status.step_count > 0

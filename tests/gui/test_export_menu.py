@@ -170,3 +170,24 @@ def test_importing_a_bad_file_shows_the_message_and_keeps_the_graph(window, dial
     assert window.graph is graph
     assert len(dialogs["errors"]) == 1 and "bad.onnx" in dialogs["errors"][0][1]
     assert "Traceback" not in dialogs["errors"][0][1]
+
+
+def test_torch_export_through_the_menu_runs_with_no_argument(window, dialogs, tmp_path):
+    """A new graph's PyTorch export from the menu: Loom's draw and the data set beside it; `python mlp.py` trains."""
+    import subprocess
+
+    pytest.importorskip("torch", reason="torch is not installed")
+    window.graph.set_training({**window.graph.training, "epochs": 2})
+    dialogs["answer"] = str(tmp_path / "mlp")
+    window.export_actions["torch"].trigger()
+    assert dialogs["errors"] == []
+    drawn = init_params(window.graph, window.graph.training.get("seed", 0))
+    with np.load(tmp_path / "mlp.npz") as written, np.load(tmp_path / "mlp_data.npz") as data:
+        assert sorted(written.files) == sorted(drawn)
+        for key in drawn:
+            np.testing.assert_array_equal(written[key], drawn[key])
+        assert {"x_train", "y_train", "x_val", "y_val"} == set(data.files)
+    done = subprocess.run([sys.executable, "mlp.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sum(line.startswith("epoch") for line in done.stdout.splitlines()) == 2
+    assert (tmp_path / "mlp_trained.npz").exists()

@@ -88,7 +88,7 @@ def test_one_sgd_step_matches_loom_gradients(example, tmp_path):
     model.load_loom_weights(weights)
     feeds = random_feeds(graph, 8, seed=5, positive=name == "nan_demo")
     module.TRAINING["optimizer"] = {"name": "sgd", "lr": 0.5}
-    module.train(model, {k: feeds[k] for k in module.LOSS_INPUTS}, epochs=1, batch_size=8, shuffle=False)
+    module.train(model, [feeds[k] for k in module.LOSS_INPUTS], steps=1, batch_size=8, shuffle=False)
     expanded, grads = differentiate(graph, loss)
     values = evaluate(expanded, feeds, weights, list(grads.grads.values()))
     after = model.loom_weights()
@@ -99,15 +99,20 @@ def test_one_sgd_step_matches_loom_gradients(example, tmp_path):
 
 
 def test_training_script_runs(tmp_path):
+    """Initial weights and the data set are written beside the script; --save takes Loom's layout back."""
     from export_cases import EXAMPLES
     from core.graph import load_graph
 
-    graph, stored = load_graph(next(p for p in EXAMPLES if p.stem == "seed_mlp"))
-    weights = init_params(graph, 0, stored)
-    feeds = random_feeds(graph, 40, seed=3)
-    feeds["y"] = np.random.default_rng(0).integers(0, 10, size=40)
-    path = export_torch(graph, weights, tmp_path / "mlp.py", data={"x": feeds["x"], "y": feeds["y"]})
-    assert (tmp_path / "mlp_data.npz").exists() and (tmp_path / "mlp.npz").exists()
+    source = next(p for p in EXAMPLES if p.stem == "seed_mlp")
+    graph, stored = load_graph(source)
+    path = export_torch(graph, None, tmp_path / "mlp.py", base_dir=source.parent)
+    weights = init_params(graph, graph.training.get("seed", 0), stored)
+    with np.load(tmp_path / "mlp.npz") as written:   # Loom's draw, never zeros
+        assert sorted(written.files) == sorted(weights)
+        for key in weights:
+            np.testing.assert_array_equal(written[key], weights[key])
+    with np.load(tmp_path / "mlp_data.npz") as data:
+        assert sorted(data.files) == ["x_train", "x_val", "y_train", "y_val"]
     done = subprocess.run([sys.executable, str(path), "--epochs", "3", "--save", str(tmp_path / "out.npz")],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
