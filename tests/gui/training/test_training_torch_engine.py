@@ -47,7 +47,7 @@ def test_start_with_two_pytorch_processes_watch_stop_and_keep(qtbot, window):
     qtbot.waitUntil(lambda: points(feature.curves.val_curve) >= 1, timeout=JOB_TIMEOUT_MS)
     steps, losses = feature.curves.raw_curve.getData()
     assert list(steps[:5]) == [1, 2, 3, 4, 5] and np.all(np.isfinite(losses))
-    assert "step" in panel.progress_label.text() and panel.progress.value() > 0
+    assert "step" in panel.progress.label.text() and panel.progress.bar.value() > 0
     assert panel.buttons["Stop"].isEnabled() and not panel.buttons["Start"].isEnabled()
     if SHOT:   # what a user looks at: the Curves tab, the panel scrolled down to its run controls
         tabs = feature.views.tabBar()
@@ -80,10 +80,11 @@ def test_start_with_two_pytorch_processes_watch_stop_and_keep(qtbot, window):
 
 
 def test_a_graph_that_cannot_be_exported_says_why(qtbot, window):
-    """No training configuration: the PyTorch engine's failure is a message in the panel, not a crash."""
+    """A data file that is gone: the PyTorch engine's failure is a message in the panel, not a crash."""
     feature = window.training
-    window.graph.set_training({})
+    training = window.graph.training
+    window.graph.set_training({**training, "dataset": {"name": "csv", "path": "no_such_file.csv", "features": ["a"], "label": "b"}})
     choose_engine(qtbot, feature.panel.engine_box, "PyTorch, 1 process")
     feature.panel.start()
     qtbot.waitUntil(lambda: feature.controller.state == "failed", timeout=10000)
-    assert "no training configuration" in feature.panel.message.text()
+    assert "no_such_file.csv" in feature.panel.message.text()
