@@ -80,6 +80,8 @@ class Run:
         self.seed = self.config.seed if seed is None else seed
         self.data = dataset if dataset is not None else load_dataset(self.config.dataset, base_dir)
         _check_data(graph, self.config, self.data)
+        if self.data.text is not None and self.data.text.init_weights:   # word vectors the data set loaded
+            weights = {**self.data.text.init_weights, **(weights or {})}
         self.graph = graph
         cfg = self.config
         self.steps_per_epoch = math.ceil(len(self.data.x_train) / cfg.batch_size)
@@ -99,6 +101,8 @@ class Run:
         self._eval = compile(expand_layers(graph), self.data_inputs, self.outputs,
                              weights=self.train_function.get_weights(), training=False, seed=self.seed, device=device)
         self.model_keys = list(param_decls(graph))
+        # a metric such as SpanF1 is not a mean over rows: it is evaluated on a whole split at once
+        self._whole_split = any(graph.spec(m).extra.get("whole_split") for m in cfg.metrics)
         self.step_count = 0
         self.elapsed = 0.0
         self.error: Optional[Exception] = None
@@ -220,10 +224,11 @@ class Run:
             x, y = (self.data.x_val, self.data.y_val) if split == "val" else (self.data.x_train, self.data.y_train)
             self._eval.set_weights({k: v for k, v in self.train_function.get_weights().items() if k in self.model_keys})
             totals = np.zeros(len(self.outputs))
-            for start in range(0, len(x), EVAL_CHUNK):
-                feeds = {self.config.features: x[start:start + EVAL_CHUNK]}
+            chunk = len(x) if self._whole_split else EVAL_CHUNK
+            for start in range(0, len(x), chunk):
+                feeds = {self.config.features: x[start:start + chunk]}
                 if self.config.labels:
-                    feeds[self.config.labels] = y[start:start + EVAL_CHUNK]
+                    feeds[self.config.labels] = y[start:start + chunk]
                 with np.errstate(all="ignore"):
                     values = self._eval(**feeds)
                 totals += [float(v) * len(feeds[self.config.features]) for v in values]

@@ -130,6 +130,7 @@ FORWARD_ONLY = [
     Case("Fused", {"x1": M, "x2": (4,)}, {"n": 2, "expr": "where(x1 > x2, exp(-abs(x1)), x2 ** 2)",
                                            "dtype": "float64"}, batch=False),
     Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
+    Case("SpanF1", {"scores": (16, 5), "labels": (16,)}, ints={"labels": 5}),
 ]
 
 NOT_DIFFERENTIABLE = {
@@ -145,4 +146,5 @@ NOT_DIFFERENTIABLE = {
     "MaxPoolGrad": "only produced by gradients (first order)", "DropoutMask": "random, not a function of x",
     "Fused": "made by the compiler after differentiation",
     "SoftmaxXentGrad": "only produced by gradients (first order)",
+    "SpanF1": "a metric of argmax, piecewise constant",
 }
