@@ -204,6 +204,14 @@ def one_hot(labels: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
     out[rows, labels] = 1
 
 
+def row_update(table: np.ndarray, ids: np.ndarray, rows: np.ndarray, lr: Any) -> None:
+    """table[ids] -= lr * rows in place, repeated ids adding up; only the rows named are touched."""
+    flat = ids.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= len(table)):
+        raise IndexError(f"ids must lie in 0..{len(table) - 1}")
+    np.subtract.at(table, flat, rows.reshape(len(flat), -1) * lr)
+
+
 class BlasThreads:
     """The process-wide OpenBLAS thread count, found once through threadpoolctl where installed.
 
@@ -261,7 +269,7 @@ class NumpyDevice:
                 "broadcast_to": np.broadcast_to, "expand_dims": np.expand_dims, "take": np.take,
                 "concatenate": np.concatenate, "softmax": softmax, "log_softmax": log_softmax,
                 "softmax_xent": softmax_xent, "one_hot": one_hot, "softmax_rows": softmax_rows,
-                "xent_grad_from": xent_grad_from, "softmax_xent_grad": softmax_xent_grad}
+                "xent_grad_from": xent_grad_from, "softmax_xent_grad": softmax_xent_grad, "row_update": row_update}
 
     def empty(self, shape: tuple, dtype: str) -> np.ndarray:
         return np.empty(shape, dtype)

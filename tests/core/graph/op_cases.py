@@ -131,6 +131,8 @@ FORWARD_ONLY = [
                                            "dtype": "float64"}, batch=False),
     Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
     Case("SpanF1", {"scores": (16, 5), "labels": (16,)}, ints={"labels": 5}),
+    Case("RowUpdate", {"table": (5, 4), "ids": (3, 2), "rows": (3, 2, 4), "lr": ()}, ints={"ids": 5},
+         batch=False),
 ]
 
 NOT_DIFFERENTIABLE = {
@@ -147,4 +149,5 @@ NOT_DIFFERENTIABLE = {
     "Fused": "made by the compiler after differentiation",
     "SoftmaxXentGrad": "only produced by gradients (first order)",
     "SpanF1": "a metric of argmax, piecewise constant",
+    "RowUpdate": "an optimizer step, made after differentiation",
 }

@@ -107,6 +107,8 @@ REFERENCES = {
     "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
     "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
     "Fused": lambda *xs, expr, n, dtype: _FUSED[expr](*xs),
+    "RowUpdate": lambda table, ids, rows, lr: table - lr * sum(
+        np.outer(np.arange(len(table)) == i, row) for i, row in zip(ids.ravel(), rows.reshape(-1, table.shape[1]))),
     "SpanF1": lambda scores, labels: conlleval_f1([int(k) for k in scores.argmax(axis=1)], list(labels)),
 }
 
