@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from core.graph.fileformat import atomic_write
+from core.training.config import ConfigError
 from core.training.data_files import DatasetError
 from core.training.text_data import PAD, Vocabulary, normalize, read_lines
 
@@ -89,3 +90,19 @@ def write_vectors(path: str | Path, words: Sequence[str], table: np.ndarray) -> 
     lines += [words[i] + " " + " ".join(f"{v:.6g}" for v in table[i]) for i in keep]
     data = ("\n".join(lines) + "\n").encode("utf-8")
     atomic_write(Path(path), lambda f: f.write(data))
+
+
+def save_vectors(run: Any, path: str | Path) -> str:
+    """Write the run's first Embedding sized like its data set's vocabulary; returns that node's id.
+
+    Raises ConfigError when the data set has no vocabulary or no Embedding matches it.
+    """
+    vocab = getattr(run.data.text, "vocab", None)
+    if vocab is None:
+        raise ConfigError("--save-vectors needs a text data set (conll or skipgram) with a vocabulary")
+    weights = run.weights()
+    for node in run.graph.nodes:
+        if run.graph.op_name(node) == "Embedding" and run.graph.attrs(node)["num_embeddings"] == len(vocab):
+            write_vectors(path, vocab.words, weights[f"{node}_table"])
+            return node
+    raise ConfigError(f"--save-vectors: no Embedding has num_embeddings {len(vocab)} (the vocabulary's size)")
