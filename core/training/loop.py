@@ -24,6 +24,7 @@ from core.training.config import ConfigError, TrainConfig, learning_rate, read_c
 from core.training.datasets import Dataset, DatasetError, check_fits, load_dataset
 from core.training.nonfinite import NonFiniteError, first_nonfinite
 from core.training.optimizers import add_updates
+from core.training.text_datasets import check_ids
 
 STATES = ("ready", "running", "paused", "stopped", "finished", "failed")
 EVAL_CHUNK = 1024
@@ -357,6 +358,7 @@ def _check_data(graph: Graph, config: TrainConfig, data: Dataset) -> None:
         if want != got:
             raise DatasetError(f"dataset '{data.name}' gives labels of shape {got} per sample but Input "
                                f"'{config.labels}' expects {want}", node=config.labels)
+    check_ids(graph, config.features, data)
     needed = {n for n in graph.required([config.loss, *config.metrics]) if graph.op_name(n) == "Input"}
     missing = sorted(needed - {config.features, config.labels})
     if missing:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.compiler import compile
-from core.graph import Graph, expand_layers
+from core.graph import Graph
 from core.graph.ops.tagging import f1_score, span_counts
 from core.training.config import ConfigError
 from core.training.datasets import Dataset
@@ -74,7 +74,7 @@ def predict(run: Run, x: np.ndarray) -> np.ndarray:
     ref = scores_source(run.graph, run.config.metrics)
     if ref is None:
         raise ConfigError("training.metrics: the run has no SpanF1 metric, so no scores to tag with")
-    forward = compile(expand_layers(run.graph), [run.config.features], [ref], weights=run.weights())
+    forward = compile(run.graph, [run.config.features], [ref], weights=run.weights(), training=False)
     return np.concatenate([forward(**{run.config.features: x[i:i + 4096]})[0].argmax(axis=1)
                            for i in range(0, len(x), 4096)]) if len(x) else np.zeros(0, np.int64)
 

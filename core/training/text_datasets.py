@@ -145,3 +145,23 @@ TEXT_DATASETS = (
 )
 
 
+
+
+def check_ids(graph: Any, features: str, data: Dataset) -> None:
+    """Refuse ids an Embedding has no row for: each Embedding fed by columns of the features (through
+    Slices) must have more rows than the largest id in those columns. Raises DatasetError naming it."""
+    for node in graph.nodes:
+        if graph.op_name(node) != "Embedding":
+            continue
+        source, start, stop = graph.source(node, "ids")[0], 0, None
+        while graph.op_name(source) == "Slice" and graph.attrs(source)["axis"] == 1:
+            start, stop = start + graph.attrs(source)["start"], start + graph.attrs(source)["stop"]
+            source = graph.source(source, "x")[0]
+        if source != features or data.x_train.dtype.kind not in "iu":
+            continue
+        largest = max(int(part[:, start:stop].max(initial=0)) for part in (data.x_train, data.x_val))
+        rows = graph.attrs(node)["num_embeddings"]
+        if largest >= rows:
+            size = f" (a vocabulary of {len(data.text.vocab)} words)" if data.text is not None else ""
+            raise DatasetError(f"dataset '{data.name}' gives ids up to {largest}{size} but Embedding '{node}' has "
+                               f"num_embeddings {rows}; set it to at least {largest + 1}", node=node)

@@ -92,17 +92,22 @@ def write_vectors(path: str | Path, words: Sequence[str], table: np.ndarray) -> 
     atomic_write(Path(path), lambda f: f.write(data))
 
 
-def save_vectors(run: Any, path: str | Path) -> str:
-    """Write the run's first Embedding sized like its data set's vocabulary; returns that node's id.
+def vocab_embedding(run: Any) -> tuple[str, np.ndarray]:
+    """The run's first Embedding with a row for every word of its data set's vocabulary: its id and those rows.
 
     Raises ConfigError when the data set has no vocabulary or no Embedding matches it.
     """
     vocab = getattr(run.data.text, "vocab", None)
     if vocab is None:
-        raise ConfigError("--save-vectors needs a text data set (conll or skipgram) with a vocabulary")
-    weights = run.weights()
+        raise ConfigError("word vectors need a text data set (conll or skipgram) with a vocabulary")
     for node in run.graph.nodes:
-        if run.graph.op_name(node) == "Embedding" and run.graph.attrs(node)["num_embeddings"] == len(vocab):
-            write_vectors(path, vocab.words, weights[f"{node}_table"])
-            return node
-    raise ConfigError(f"--save-vectors: no Embedding has num_embeddings {len(vocab)} (the vocabulary's size)")
+        if run.graph.op_name(node) == "Embedding" and run.graph.attrs(node)["num_embeddings"] >= len(vocab):
+            return node, run.weights()[f"{node}_table"][:len(vocab)]
+    raise ConfigError(f"no Embedding has a row for each of the vocabulary's {len(vocab)} words")
+
+
+def save_vectors(run: Any, path: str | Path) -> str:
+    """Write the run's word table (see `vocab_embedding`) in word2vec text format; returns its node id."""
+    node, table = vocab_embedding(run)
+    write_vectors(path, run.data.text.vocab.words, table)
+    return node

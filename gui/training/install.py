@@ -29,6 +29,7 @@ from .histograms import HistogramsPanel
 from .inspect import InspectPanel
 from .panel import TrainingPanel, describe_error
 from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
+from .text_views import EmbeddingsView, TaggerView
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
@@ -69,6 +70,12 @@ class TrainingFeature(QObject):
                               (self.histograms, "Histograms"), (self.inspect, "Inside"),
                               (self.compiled, "Compiled")):
             self.views.addTab(widget, title)
+        self.embeddings, self.tagger = EmbeddingsView(), TaggerView()
+        for view, title in ((self.embeddings, "Embeddings"), (self.tagger, "Tagger")):
+            self.views.addTab(view, title)
+            view.sig_request.connect(lambda task, view=view: self.controller.submit(task, view.show_result)
+                                     or view.no_run())
+            self.controller.sig_state.connect(view.set_state)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)

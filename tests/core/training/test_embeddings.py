@@ -137,3 +137,11 @@ def test_the_conll_set_hands_vectors_to_the_run(tmp_path):
     run = Run(graph, {**config({"name": "sgd", "lr": 0.1}), "batch_size": 2}, dataset=d)
     table = run.weights()["words_table"]
     np.testing.assert_array_equal(table[d.text.vocab.index["berlin"]], [0.5, -1, 2])
+
+
+def test_ids_beyond_an_embedding_are_refused_naming_it():
+    graph = tagger(vocab=5)
+    with pytest.raises(DatasetError, match="ids up to 5 .* Embedding 'words' has num_embeddings 5; set it to at "
+                                           "least 6") as error:
+        Run(graph, config({"name": "sgd", "lr": 0.1}), dataset=data())
+    assert error.value.node == "words"
