@@ -204,12 +204,30 @@ def one_hot(labels: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
     out[rows, labels] = 1
 
 
+SMALL_TABLE = 64
+
+
 def row_update(table: np.ndarray, ids: np.ndarray, rows: np.ndarray, lr: Any) -> None:
-    """table[ids] -= lr * rows in place, repeated ids adding up; only the rows named are touched."""
+    """table[ids] -= lr * rows in place, repeated ids adding up; only the rows named are touched.
+
+    Sorting the ids and summing each run of equal ids with add.reduceat is 2-3x faster than
+    np.subtract.at for embedding batches (bench/bench_embedding.py); the sums go in with one fancy index.
+    """
     flat = ids.reshape(-1)
-    if flat.size and (flat.min() < 0 or flat.max() >= len(table)):
+    if not flat.size:
+        return
+    if flat.min() < 0 or flat.max() >= len(table):
         raise IndexError(f"ids must lie in 0..{len(table) - 1}")
-    np.subtract.at(table, flat, rows.reshape(len(flat), -1) * lr)
+    rows = rows.reshape(len(flat), -1)
+    if len(table) <= SMALL_TABLE:             # a few rows (casing classes): one small product
+        table -= lr * ((np.arange(len(table))[:, None] == flat[None, :]).astype(table.dtype) @ rows)
+        return
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sums = np.add.reduceat(rows[order], starts, axis=0)
+    sums *= lr
+    table[ordered[starts]] -= sums
 
 
 class BlasThreads:

@@ -56,6 +56,8 @@ def train_command(argv: list[str]) -> int:
                   epochs=args.epochs, steps=args.steps, device=args.device)
         for warning in run.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        if run.data.text is not None:       # a text set: its vocabulary and the word vectors it found
+            print(f"data: {run.data.description}", flush=True)
         log = open(args.log, "w", encoding="utf-8") if args.log else None
         progress = _Progress(run, quiet=args.quiet)
         for metrics in run.start():

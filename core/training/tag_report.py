@@ -45,15 +45,15 @@ def span_scores(predicted: np.ndarray, gold: np.ndarray, class_names: tuple[str,
 
 
 def most_frequent_tag(data: Dataset) -> np.ndarray:
-    """Each validation token gets the tag its word had most often in training (ties: the lower class;
-    words never seen in training: O)."""
-    center = data.text.window
-    words = int(max(data.x_train[:, center].max(), data.x_val[:, center].max())) + 1
-    table = np.zeros((words, data.num_classes), dtype=np.int64)
-    np.add.at(table, (data.x_train[:, center], data.y_train), 1)
-    best = table.argmax(axis=1)
-    best[table.sum(axis=1) == 0] = 0
-    return best[data.x_val[:, center]]
+    """Each validation token gets the tag its word (as written) had most often in training (ties: the
+    tag first in class order); words never seen in training get O. Class ids, in reading order."""
+    index = {name: k for k, name in enumerate(data.class_names)}
+    counts: dict[str, np.ndarray] = {}
+    for sentence in data.text.train_sentences:
+        for token, tag in zip(sentence.tokens, sentence.tags):
+            counts.setdefault(token, np.zeros(len(index), np.int64))[index[tag]] += 1
+    best = {token: int(c.argmax()) for token, c in counts.items()}
+    return np.array([best.get(t, 0) for s in data.text.val_sentences for t in s.tokens], dtype=np.int64)
 
 
 def baseline_scores(data: Dataset) -> SpanScores:

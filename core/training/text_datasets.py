@@ -29,6 +29,7 @@ class TextInfo:
     tags: tuple[str, ...] = ()
     vectors_found: float | None = None
     val_sentences: tuple[Sentence, ...] = ()
+    train_sentences: tuple[Sentence, ...] = ()
     init_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
@@ -67,9 +68,11 @@ def load_conll(o: dict[str, Any], base_dir: Path | None) -> Dataset:
         full = resolve_path(o["vectors"], base_dir)
         table, found = match_vectors(read_vectors(full, o["vectors"]), vocab, o["vectors_scale"], o["seed"])
         weights[f"{o['vectors_node']}_table"] = table
-    info = TextInfo(vocab, k, with_casing, names, found, tuple(val), weights)
+    info = TextInfo(vocab, k, with_casing, names, found, tuple(val), tuple(train), weights)
     width = 2 * k + 1
     what = f"{len(vocab)} words, windows of {width}" + (f" + {width} casing ids" if with_casing else "")
+    if found is not None:
+        what += f", {100 * found:.1f} % of the words found in {Path(o['vectors']).name}"
     x_train, x_val = windows(train, vocab, k, with_casing), windows(val, vocab, k, with_casing)
     return Dataset(o["path"], x_train, tag_ids(train, names), x_val, tag_ids(val, names), len(names),
                    x_train.shape[1:], _describe(o, f"{len(names)} tags, {what}", x_train, x_val), names, info)

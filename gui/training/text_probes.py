@@ -89,8 +89,8 @@ def tag_task(run: Run, sentence: str) -> TagResult:
         ref = scores_source(run.graph, run.config.metrics)
         if ref is None:
             raise LookupError("the graph has no SpanF1 metric naming the tag scores")
-        forward = _FORWARD[run] = compile(run.graph, [run.config.features], [ref],
-                                          weights=run.weights())
+        forward = _FORWARD[run] = compile(run.graph, [run.config.features], [ref], weights=run.weights(),
+                                          training=False)
     else:
         forward.set_weights(run.weights())
     scores = np.asarray(forward(**{run.config.features: x})[0])

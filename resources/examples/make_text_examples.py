@@ -14,7 +14,7 @@ from core.training.datasets import load_dataset
 
 DATA = "../data/germeval2014/"
 NER_DATA = {"name": "conll", "path": DATA + "NER-de-test.tsv.gz", "eval_path": DATA + "NER-de-dev.tsv.gz",
-            "window": 2, "casing": "yes", "min_count": 1, "lowercase": "yes"}
+            "window": 2, "casing": "yes", "min_count": 2, "lowercase": "yes"}
 SKIPGRAM_DATA = {"name": "skipgram", "path": DATA + "NER-de-test.tsv.gz", "window": 2, "negatives": 5,
                  "min_count": 1, "lowercase": "yes", "val_fraction": 0.02}
 
@@ -48,8 +48,9 @@ def ner_window() -> None:
     s.wire("logits", "f1", "scores")
     s.wire("y", "f1", "labels")
     s.save("ner_window", {"dataset": NER_DATA, "features": "x", "labels": "y", "loss": "cost",
-                          "metrics": ["accuracy", "f1"], "optimizer": {"name": "sgd", "lr": 0.1},
-                          "batch_size": 32, "epochs": 5, "seed": 0, "shuffle": True})
+                          "metrics": ["accuracy", "f1"], "optimizer": {"name": "sgd", "lr": 0.5},
+                          "schedule": {"name": "cosine"}, "batch_size": 64, "epochs": 6, "seed": 0,
+                          "shuffle": True})
 
 
 def word2vec_skipgram() -> None:
@@ -83,8 +84,8 @@ def word2vec_skipgram() -> None:
     s.wire("signs", "signed", "b")
     s.chain("signed", "losses", "per_row", "cost")
     s.save("word2vec_skipgram", {"dataset": SKIPGRAM_DATA, "features": "x", "labels": None, "loss": "cost",
-                                 "metrics": [], "optimizer": {"name": "sgd", "lr": 0.5},
-                                 "batch_size": 256, "epochs": 3, "seed": 0, "shuffle": True})
+                                 "metrics": [], "optimizer": {"name": "sgd", "lr": 5.0},
+                                 "batch_size": 256, "epochs": 5, "seed": 0, "shuffle": True})
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ def test_the_conll_set_hands_vectors_to_the_run(tmp_path):
     (tmp_path / "v.txt").write_text(VECTORS)
     d = load_dataset({"name": "conll", "path": "t.tsv", "eval_path": "t.tsv", "window": 1, "casing": "no",
                       "vectors": "v.txt", "vectors_node": "words"}, tmp_path)
-    assert d.text.vectors_found == pytest.approx(2 / 3)
+    assert d.text.vectors_found == pytest.approx(2 / 3) and "66.7 % of the words found in v.txt" in d.description
     graph = tagger(vocab=len(d.text.vocab))
     graph.set_attr("words", "dtype", "float32")
     with pytest.raises(GraphError, match="weights for 'words_table' have shape .5, 3., the graph needs .5, 4."):
@@ -145,3 +145,19 @@ def test_ids_beyond_an_embedding_are_refused_naming_it():
                                            "least 6") as error:
         Run(graph, config({"name": "sgd", "lr": 0.1}), dataset=data())
     assert error.value.node == "words"
+
+
+@pytest.mark.parametrize("rows", [8, 500])
+def test_row_update_adds_repeated_ids_like_subtract_at(rows):
+    from core.devices.numpy_device import row_update
+
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(rows, 6))
+    ids = rng.integers(0, min(rows, 20), size=(40, 3))             # many repeats
+    grads = rng.normal(size=(40, 3, 6))
+    expected = table.copy()
+    np.subtract.at(expected, ids.reshape(-1), 0.3 * grads.reshape(-1, 6))
+    row_update(table, ids, grads, 0.3)
+    np.testing.assert_allclose(table, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(IndexError, match="ids must lie in"):
+        row_update(table, np.array([rows]), np.zeros((1, 6)), 0.3)
