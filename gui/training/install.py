@@ -19,6 +19,7 @@ from core.training import NonFiniteError, Run, read_config
 from core.training.remote import RunRequest
 
 from ..document import ReplaceWeights
+from ..theme import EXAMPLES
 from .batch_tasks import describe_compiled, summarize_batch
 from .boundary import BoundaryView
 from .compiled_view import CompiledView
@@ -59,6 +60,7 @@ class TrainingFeature(QObject):
         self.panel = TrainingPanel(self.controller, None, undo_stack=getattr(window, "undo_stack", None),
                                    probe_factory=self.probes_for,
                                    weights_provider=lambda: getattr(self.window, "weights", None) or None)
+        self.panel.base_dir_provider = self._base_dir
         self.curves = CurvesPanel()
         self.boundary = BoundaryView()
         self.digits = DigitsView()
@@ -236,9 +238,17 @@ class TrainingFeature(QObject):
                 return
             self._edited_since_run = self._user_run = False
             request = RunRequest(self.graph.copy(), None, self.panel.weights_provider(), "cpu", "", [],
-                                 start_running=False)
+                                 start_running=False, base_dir=self._base_dir())
             self.controller.start(request)
             self.controller.submit(fn, callback)
+
+    def _base_dir(self) -> Optional[str]:
+        """The folder of the window's graph file (an example's: the examples folder): data paths start there."""
+        document = getattr(self.window, "document", None)
+        path = getattr(document, "path", None)
+        if path:
+            return str(path.parent)
+        return str(EXAMPLES) if getattr(document, "template", None) else None
 
     def _scene_call(self, name: str, *args) -> bool:
         """Call a canvas method when the window's scene or canvas offers it; False when none does."""

@@ -75,6 +75,7 @@ class TrainingPanel(QWidget):
         self.undo_stack = undo_stack
         self.probe_factory = probe_factory or (lambda graph: [])
         self.weights_provider = weights_provider or (lambda: None)
+        self.base_dir_provider: Callable[[], Optional[str]] = lambda: None   # the graph file's folder
         self.graph: Optional[Graph] = None
         self.info: Optional[RunInfo] = None
         self.run_count = 0
@@ -136,7 +137,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.sig_run_starting.emit(f"run {self.run_count}")
         request = RunRequest(self.graph.copy(), None, self.weights_provider(), device, note,
-                             self.probe_factory(self.graph), start_running=running)
+                             self.probe_factory(self.graph), start_running=running,
+                             base_dir=self.base_dir_provider())
         self.controller.start(request)
         self._update_buttons("building")
 
@@ -312,7 +314,7 @@ class TrainingPanel(QWidget):
         if self._preview_task is not None and self._preview_task.isRunning():
             self._preview_pending = True
             return
-        task = BackgroundTask(lambda d=copy.deepcopy(dataset): preview_data(d), self)
+        task = BackgroundTask(lambda d=copy.deepcopy(dataset), b=self.base_dir_provider(): preview_data(d, b), self)
         task.sig_done.connect(self._on_preview)
         self._preview_task = task
         task.start()
