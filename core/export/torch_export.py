@@ -18,11 +18,11 @@ from core.graph.types import normalize_axes
 from core.graph.fileformat import atomic_write
 
 from .common import ExportError, NameTable, checked, resolve_outputs
-from .templates import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
+from .templates import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT, TORCH_SPAN_F1
 
 RESERVED = ("argparse", "json", "math", "np", "torch", "nn", "F", "Path", "sys", "Model", "main", "train",
             "make_optimizer", "learning_rate", "TITLE", "TRAINING", "LOSS_INPUTS", "OUTPUTS", "self", "weights",
-            "model")
+            "model", "loom_span_f1")
 MODULE_ATTRS = ("add_module", "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda",
                 "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
                 "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict",
@@ -262,6 +262,7 @@ EXPRESSIONS: dict[str, Expr] = {
     "SoftmaxCrossEntropy": _raw("F.cross_entropy({0}, {1})"),
     "BinaryCrossEntropy": _fmt("(F.softplus({0}) - {1} * {0}).mean()"),
     "MSE": _fmt("(({0} - {1}) ** 2).mean()"), "Accuracy": _accuracy,
+    "SpanF1": _raw("loom_span_f1({0}, {1})"),
 }
 
 
@@ -331,6 +332,8 @@ def torch_source(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple
         lines += [""] + _method(w, "losses", [loss] + metrics, codes,
                                 f"The loss {loss} and the metrics, for training.", returned)
     source = "\n".join(lines) + "\n" + TORCH_METHODS + TORCH_SCRIPT
+    if any(graph.op_name(n) == "SpanF1" for n in order):
+        source += TORCH_SPAN_F1
     return source, [key for key, _, _ in w.loom_params]
 
 
