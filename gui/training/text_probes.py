@@ -54,7 +54,7 @@ def neighbours_task(run: Run, word: str, chosen: tuple[str, ...] = ()) -> Embedd
     norms = np.linalg.norm(table, axis=1)
     unit = table / np.maximum(norms, 1e-12)[:, None]
     key = vocab.ids([word])[0] if word.strip() else 1
-    known = bool(word.strip()) and key != 1
+    known = bool(word.strip()) and bool(key != 1)
     neighbours: list[tuple[str, float]] = []
     if known:
         cosine = unit @ unit[key]

@@ -12,7 +12,7 @@ import html
 from typing import Any, Optional
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget)
 
 from .curves import style_plot
@@ -162,6 +162,7 @@ class TaggerView(LiveQueryView):
         self.sentence.setPlaceholderText("type a German sentence")
         self.tags = QLabel()
         self.tags.setWordWrap(True)
+        self.tags.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.tags.setStyleSheet("font-size: 15px;")
         legend = "  ".join(f'<span style="color:{c}"><b>■ {t}</b></span>' for t, c in ENTITY_COLOURS.items())
         self.legend = QLabel(legend + "  (deriv/part: the same colour)")
@@ -171,7 +172,8 @@ class TaggerView(LiveQueryView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
-        layout.addWidget(self.tags, 1)
+        layout.addWidget(self.tags)
+        layout.addStretch(1)
         layout.addWidget(self.legend)
         layout.addWidget(self.caption)
         self.sentence.returnPressed.connect(self.refresh)

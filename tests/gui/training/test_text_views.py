@@ -104,3 +104,29 @@ def test_views_refresh_while_running_and_say_when_there_is_no_run(qtbot):
     view.set_state("finished")
     assert not view.timer.isActive()
     assert tag_task.__module__ == "gui.training.text_probes"
+
+
+def test_the_views_follow_a_run_in_the_training_process(qtbot, make_feature):
+    from training_helpers import example, wait_state
+
+    graph = example("ner_window")
+    config = dict(graph.training)
+    data = {**config["dataset"], "max_sentences": 150}
+    for key in ("path", "eval_path"):
+        data[key] = str(EXAMPLE.parent / data[key])
+    graph.set_training({**config, "dataset": data, "epochs": 1})
+    window, feature = make_feature(graph)
+    titles = [feature.views.tabText(i) for i in range(feature.views.count())]
+    assert "Embeddings" in titles and "Tagger" in titles
+    feature.views.setCurrentWidget(feature.tagger)
+    feature.embeddings.word.setText("der")
+    feature.panel.start()
+    wait_state(qtbot, feature, "finished")
+    qtbot.waitUntil(lambda: feature.tagger.result is not None and feature.embeddings.result is not None,
+                    timeout=60000)
+    assert len(feature.tagger.result.tags) == len(feature.tagger.result.tokens) == 11      # the default sentence
+    assert feature.tagger.result.step == feature.controller.status.step_count
+    assert feature.embeddings.result.node == "words" and feature.embeddings.result.known is True
+    assert len(feature.embeddings.result.neighbours) == 10
+    window.resize(1280, 800)
+    assert not window.grab().isNull()
