@@ -204,9 +204,6 @@ def one_hot(labels: np.ndarray, out: np.ndarray, rows: np.ndarray) -> None:
     out[rows, labels] = 1
 
 
-SMALL_TABLE = 64
-
-
 def row_update(table: np.ndarray, ids: np.ndarray, rows: np.ndarray, lr: Any) -> None:
     """table[ids] -= lr * rows in place, repeated ids adding up; only the rows named are touched.
 
@@ -219,9 +216,6 @@ def row_update(table: np.ndarray, ids: np.ndarray, rows: np.ndarray, lr: Any) ->
     if flat.min() < 0 or flat.max() >= len(table):
         raise IndexError(f"ids must lie in 0..{len(table) - 1}")
     rows = rows.reshape(len(flat), -1)
-    if len(table) <= SMALL_TABLE:             # a few rows (casing classes): one small product
-        table -= lr * ((np.arange(len(table))[:, None] == flat[None, :]).astype(table.dtype) @ rows)
-        return
     order = np.argsort(flat, kind="stable")
     ordered = flat[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])

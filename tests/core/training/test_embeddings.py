@@ -147,7 +147,7 @@ def test_ids_beyond_an_embedding_are_refused_naming_it():
     assert error.value.node == "words"
 
 
-@pytest.mark.parametrize("rows", [8, 500])
+@pytest.mark.parametrize("rows", [8, 500])          # few rows, many repeats; many rows
 def test_row_update_adds_repeated_ids_like_subtract_at(rows):
     from core.devices.numpy_device import row_update
 
