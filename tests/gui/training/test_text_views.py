@@ -128,5 +128,8 @@ def test_the_views_follow_a_run_in_the_training_process(qtbot, make_feature):
     assert feature.tagger.result.step == feature.controller.status.step_count
     assert feature.embeddings.result.node == "words" and feature.embeddings.result.known is True
     assert len(feature.embeddings.result.neighbours) == 10
+    qtbot.waitUntil(lambda: "f1" in feature.curves.metric_curves, timeout=10000)   # drawn per epoch in Curves
+    xs, ys = feature.curves.metric_curves["f1"].getData()
+    assert len(ys) == 1 and 0.0 <= ys[0] <= 1.0
     window.resize(1280, 800)
     assert not window.grab().isNull()
