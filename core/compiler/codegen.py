@@ -299,7 +299,7 @@ class Generator:
                 allocate = [f"{self.names[ref]} = np.empty({self.bound_shape(t.shape)}, {t.dtype!r})"]
         out = self.names[ref]
         comment = f"# {node}: {spec.name}" if SAFE.match(node) and SAFE.match(spec.name) else "#"
-        if kind == "elementwise":
+        if kind == "elementwise" and spec.name not in EMITTERS:
             try:
                 lines = emit_elementwise(self, node, args, out, attrs)
             except X.ExprError as e:

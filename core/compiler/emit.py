@@ -149,6 +149,19 @@ def emit_gather(gen, node, args, out, attrs):
     return [f"take({table}, {ids}, axis=0, out={out})"]
 
 
+@emitter("RowUpdate", kind="elementwise")
+def emit_row_update(gen, node, args, out, attrs):
+    """In place when the plan writes the update into the table's state (only the used rows change)."""
+    table, ids, rows, lr = args
+    return ([] if out == table else [f"np.copyto({out}, {table})"]) + [f"row_update({out}, {ids}, {rows}, {lr})"]
+
+
+@emitter("ScatterAdd")
+def emit_scatter_add(gen, node, args, out, attrs):
+    g, ids, _ = args
+    return [f"{out}.fill(0)", f"row_update({out}, {ids}, {g}, -1.0)"]
+
+
 @emitter("Softmax")
 def emit_softmax(gen, node, args, out, attrs):
     t = gen.types[(node, "y")]

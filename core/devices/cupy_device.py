@@ -66,7 +66,8 @@ class CupyDevice:
                 "broadcast_to": cp.broadcast_to, "expand_dims": cp.expand_dims, "take": cp.take,
                 "concatenate": cp.concatenate, "softmax": self._softmax, "log_softmax": self._log_softmax,
                 "softmax_xent": self._softmax_xent, "one_hot": self._one_hot, "softmax_rows": self._softmax_rows,
-                "xent_grad_from": self._xent_grad_from, "softmax_xent_grad": self._softmax_xent_grad}
+                "xent_grad_from": self._xent_grad_from, "softmax_xent_grad": self._softmax_xent_grad,
+                "row_update": self._row_update}
 
     def empty(self, shape: tuple, dtype: str) -> Any:
         return self.xp.empty(shape, dtype)
@@ -158,6 +159,10 @@ class CupyDevice:
         cp.multiply(labels, n, out=index)
         cp.add(index, rows, out=index)
         self._xent_grad_from(t, s, index, out)
+
+    def _row_update(self, table, ids, rows, lr):
+        flat = ids.reshape(-1)
+        self.xp.add.at(table, flat, rows.reshape(len(flat), -1) * -lr)   # atomics on the rows named
 
     def _one_hot(self, labels, out, rows):
         self._check(labels, out.shape[1])

@@ -181,3 +181,26 @@ def main(argv=None):
 if __name__ == "__main__":
     sys.exit(main())
 '''
+
+TORCH_SPAN_F1 = '''
+
+def loom_span_f1(scores, labels):
+    """Span-level micro F1 of BIO tags (conlleval), as Loom's SpanF1: class 0 is O, 2t+1 B-t, 2t+2 I-t."""
+    types, n = (scores.shape[1] - 1) // 2, labels.shape[0] + 1
+
+    def chunks(tags):
+        inside = tags > 0
+        kind = torch.div(tags - 1, 2, rounding_mode="floor")
+        start = inside & ((tags % 2 == 1) | ~torch.cat([inside.new_zeros(1), inside[:-1]])
+                          | (torch.cat([kind.new_full((1,), -1), kind[:-1]]) != kind))
+        end = inside & torch.cat([start[1:] | ~inside[1:], inside.new_ones(1)])
+        first, last = torch.nonzero(start)[:, 0], torch.nonzero(end)[:, 0]
+        return set(((first * n + last) * types + kind[start]).tolist())
+
+    guessed, wanted = chunks(scores.argmax(dim=1)), chunks(labels)
+    correct = len(guessed & wanted)
+    precision = correct / len(guessed) if guessed else 0.0
+    recall = correct / len(wanted) if wanted else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return torch.tensor(f1, dtype=torch.float32)
+'''

@@ -22,11 +22,13 @@ from core.graph.fileformat import atomic_write
 
 from .common import ExportError, NameTable, checked, data_arrays, resolve_outputs
 from .numpy_names import module_names
+from .templates import TORCH_SPAN_F1
 from .torch_script import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
 
 CONSTANTS = ("TITLE", "TRAINING", "OUTPUTS", "LOSS_INPUTS", "FEEDS", "FEED_DTYPES", "HAS_TRAINING",
              "EVERY_PARAMETER_IN_LOSS", "Model")
-RESERVED = tuple(sorted(module_names(TORCH_HEADER + TORCH_SCRIPT) | set(CONSTANTS) | {"self", "weights", "model"}))
+RESERVED = tuple(sorted(module_names(TORCH_HEADER + TORCH_SCRIPT + TORCH_SPAN_F1) | set(CONSTANTS)
+                        | {"self", "weights", "model"}))
 MODULE_ATTRS = ("add_module", "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda",
                 "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
                 "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict",
@@ -267,6 +269,7 @@ EXPRESSIONS: dict[str, Expr] = {
     "SoftmaxCrossEntropy": _raw("F.cross_entropy({0}, {1})"),
     "BinaryCrossEntropy": _fmt("(F.softplus({0}) - {1} * {0}).mean()"),
     "MSE": _fmt("(({0} - {1}) ** 2).mean()"), "Accuracy": _accuracy,
+    "SpanF1": _raw("loom_span_f1({0}, {1})"),
 }
 
 
@@ -346,7 +349,8 @@ def torch_source(graph: Graph, outputs: Optional[Iterable[str]] = None) -> tuple
         returned = w.var(loss) + ", {" + ", ".join(f"{m!r}: {w.var(m)}" for m in metrics) + "}"
         lines += [""] + _method(w, "losses", [loss] + metrics, codes,
                                 f"The loss {loss} and the metrics, for training.", returned)
-    source = "\n".join(lines) + "\n" + TORCH_METHODS + TORCH_SCRIPT
+    span_f1 = TORCH_SPAN_F1 if any(graph.op_name(n) == "SpanF1" for n in order) else ""
+    source = "\n".join(lines) + "\n" + TORCH_METHODS + span_f1 + TORCH_SCRIPT
     return source, [key for key, _, _ in w.loom_params]
 
 

@@ -10,6 +10,8 @@ from typing import IO, Optional
 
 from core.graph import GraphFileError, LoomError, load_graph, load_weights
 from core.training.loop import Run, StepMetrics
+from core.training.tag_report import report_lines
+from core.training.word_vectors import save_vectors
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 BAR_WIDTH = 24
@@ -29,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--save-weights", metavar="W.npz", help="write the trained parameters here")
     parser.add_argument("--log", metavar="LOG.jsonl", help="write one JSON object per step and per epoch")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--save-vectors", metavar="V.txt", help="write the first Embedding sized like the data "
+                        "set's vocabulary in word2vec text format (text data sets)")
     return parser
 
 
@@ -52,6 +56,8 @@ def train_command(argv: list[str]) -> int:
                   epochs=args.epochs, steps=args.steps, device=args.device)
         for warning in run.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        if run.data.text is not None:       # a text set: its vocabulary and the word vectors it found
+            print(f"data: {run.data.description}", flush=True)
         log = open(args.log, "w", encoding="utf-8") if args.log else None
         progress = _Progress(run, quiet=args.quiet)
         for metrics in run.start():
@@ -61,6 +67,8 @@ def train_command(argv: list[str]) -> int:
         progress.close()
         if args.save_weights:
             run.save_weights(args.save_weights)
+        if args.save_vectors:
+            print(f"wrote vectors of '{save_vectors(run, args.save_vectors)}' to {args.save_vectors}")
     except LoomError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -124,3 +132,5 @@ def _summary(run: Run, wall: float) -> None:
           + "".join(f", training {k} {v:.4f}" for k, v in train_metrics.items()))
     print(f"final validation loss {last.val_loss:.4f}"
           + "".join(f", validation {k} {v:.4f}" for k, v in last.val_metrics.items()))
+    for line in report_lines(run):          # a tagger scored by SpanF1: per-type F1 and the baseline
+        print(line)

@@ -8,100 +8,19 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from core.training.data_files import CLASSIFICATION, REGRESSION, DatasetError, Samples, load_csv, load_npz
+from core.training.dataset_types import Dataset, DatasetInfo, Option
+from core.training.text_datasets import TEXT_DATASETS
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "LABEL_KINDS", "Option", "check_fits",
            "load_dataset"]
 
 LABEL_KINDS = ("classes", "targets", "none")
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Features and labels split into training and validation parts, ready for the training loop."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    num_classes: int | None
-    feature_shape: tuple[int, ...]
-    description: str
-    class_names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting of a data set: its default, its documentation and the values it accepts.
-
-    ``kind`` is ``"int"``, ``"float"``, ``"choice"`` (one of ``choices``), ``"text"`` or ``"columns"`` (a
-    column name or a list of them). ``low``/``high`` bound numbers, exclusively when ``exclusive`` is set.
-    A default of None means "not set"; ``required`` marks an option the configuration must give.
-    """
-
-    name: str
-    default: Any
-    doc: str
-    kind: str
-    choices: tuple[str, ...] = ()
-    low: float | None = None
-    high: float | None = None
-    exclusive: bool = False
-    required: bool = False
-
-    def read(self, config: dict[str, Any], dataset: str) -> Any:
-        """Return this option's value from ``config`` (or its default), raising `DatasetError` if invalid."""
-        if self.name not in config:
-            if self.required:
-                raise DatasetError(f"dataset '{dataset}': option '{self.name}' is required ({self.doc})")
-            return self.default
-        value = config[self.name]
-        problem = self._problem(value)
-        if problem:
-            raise DatasetError(f"dataset '{dataset}', option '{self.name}': {value!r} is not allowed ({problem})")
-        return float(value) if self.kind == "float" else value
-
-    def _problem(self, value: Any) -> str | None:
-        """Say why ``value`` is not acceptable, or return None."""
-        if self.kind in ("int", "float"):
-            number_types = (int,) if self.kind == "int" else (int, float)
-            if isinstance(value, bool) or not isinstance(value, number_types):
-                return f"must be {'a whole number' if self.kind == 'int' else 'a number'}"
-            return self._bounds_problem(value)
-        if self.kind == "choice":
-            return None if value in self.choices else "must be one of " + ", ".join(map(repr, self.choices))
-        if self.kind == "columns" and isinstance(value, list):
-            ok = bool(value) and all(isinstance(v, str) and v for v in value)
-            return None if ok else "must be a column name or a non-empty list of column names"
-        return None if isinstance(value, str) and value else "must be a non-empty text"
-
-    def _bounds_problem(self, value: float) -> str | None:
-        """Say which bound ``value`` breaks, or return None."""
-        below = self.low is not None and (value <= self.low if self.exclusive else value < self.low)
-        above = self.high is not None and (value >= self.high if self.exclusive else value > self.high)
-        if not (below or above):
-            return None
-        if self.low is not None and self.high is not None:
-            brackets = "()" if self.exclusive else "[]"
-            return f"must lie in {brackets[0]}{self.low}, {self.high}{brackets[1]}"
-        return f"must be {'>' if self.exclusive else '>='} {self.low}"
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """A data set the chooser offers: its name, one line of documentation, options, and how to load it."""
-
-    name: str
-    doc: str
-    options: tuple[Option, ...]
-    loader: Callable[[dict[str, Any], Path | None], Samples] = field(repr=False)
 
 
 # ---- the 2-D sets (TensorFlow Playground), coordinates roughly in [-1, 1]
@@ -274,6 +193,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("csv", "columns of a CSV file with a header row",
                 _file_options(None, None, "column(s)", "columns") + _COMMON, _csv),
     DatasetInfo("npz", "arrays of a NumPy .npz file", _file_options("x", "y", "array", "text") + _COMMON, _npz),
+    *TEXT_DATASETS,
 )}
 
 
@@ -308,6 +228,8 @@ def load_dataset(config: dict[str, Any], base_dir: str | Path | None = None) -> 
         known = ", ".join(option.name for option in info.options)
         raise DatasetError(f"dataset '{info.name}': unknown option '{unknown[0]}' (options: {known})")
     options = {option.name: option.read(config, info.name) for option in info.options}
+    if info.splits:
+        return info.loader(options, Path(base_dir) if base_dir is not None else None)
     samples = info.loader(options, Path(base_dir) if base_dir is not None else None)
     name = options.get("path") or info.name
     if options["target"] == "features":

@@ -24,6 +24,7 @@ from core.training.config import ConfigError, TrainConfig, learning_rate, read_c
 from core.training.datasets import Dataset, DatasetError, check_fits, load_dataset
 from core.training.nonfinite import NonFiniteError, first_nonfinite
 from core.training.optimizers import add_updates
+from core.training.text_datasets import check_ids
 
 STATES = ("ready", "running", "paused", "stopped", "finished", "failed")
 EVAL_CHUNK = 1024
@@ -80,6 +81,8 @@ class Run:
         self.seed = self.config.seed if seed is None else seed
         self.data = dataset if dataset is not None else load_dataset(self.config.dataset, base_dir)
         _check_data(graph, self.config, self.data)
+        if self.data.text is not None and self.data.text.init_weights:   # word vectors the data set loaded
+            weights = {**self.data.text.init_weights, **(weights or {})}
         self.graph = graph
         cfg = self.config
         self.steps_per_epoch = math.ceil(len(self.data.x_train) / cfg.batch_size)
@@ -99,6 +102,8 @@ class Run:
         self._eval = compile(expand_layers(graph), self.data_inputs, self.outputs,
                              weights=self.train_function.get_weights(), training=False, seed=self.seed, device=device)
         self.model_keys = list(param_decls(graph))
+        # a metric such as SpanF1 is not a mean over rows: it is evaluated on a whole split at once
+        self._whole_split = any(graph.spec(m).extra.get("whole_split") for m in cfg.metrics)
         self.step_count = 0
         self.elapsed = 0.0
         self.error: Optional[Exception] = None
@@ -220,10 +225,11 @@ class Run:
             x, y = (self.data.x_val, self.data.y_val) if split == "val" else (self.data.x_train, self.data.y_train)
             self._eval.set_weights({k: v for k, v in self.train_function.get_weights().items() if k in self.model_keys})
             totals = np.zeros(len(self.outputs))
-            for start in range(0, len(x), EVAL_CHUNK):
-                feeds = {self.config.features: x[start:start + EVAL_CHUNK]}
+            chunk = len(x) if self._whole_split else EVAL_CHUNK
+            for start in range(0, len(x), chunk):
+                feeds = {self.config.features: x[start:start + chunk]}
                 if self.config.labels:
-                    feeds[self.config.labels] = y[start:start + EVAL_CHUNK]
+                    feeds[self.config.labels] = y[start:start + chunk]
                 with np.errstate(all="ignore"):
                     values = self._eval(**feeds)
                 totals += [float(v) * len(feeds[self.config.features]) for v in values]
@@ -352,6 +358,7 @@ def _check_data(graph: Graph, config: TrainConfig, data: Dataset) -> None:
         if want != got:
             raise DatasetError(f"dataset '{data.name}' gives labels of shape {got} per sample but Input "
                                f"'{config.labels}' expects {want}", node=config.labels)
+    check_ids(graph, config.features, data)
     needed = {n for n in graph.required([config.loss, *config.metrics]) if graph.op_name(n) == "Input"}
     missing = sorted(needed - {config.features, config.labels})
     if missing:

@@ -65,6 +65,8 @@ def add_updates(graph: Graph, grads: dict[str, tuple[str, str]], optimizer: dict
     - adam: m <- b1 * m + (1 - b1) * g; v <- b2 * v + (1 - b2) * g^2;
       p <- p - lr * (m * c1) / (sqrt(v * c2) + eps), with c1 = 1 / (1 - b1^t), c2 = 1 / (1 - b2^t)
     - rmsprop: s <- rho * s + (1 - rho) * g^2; p <- p - lr * g / (sqrt(s) + eps)
+
+    An Embedding's table under plain SGD is updated row by row (RowUpdate): only the rows in the batch.
     """
     builder = Builder(graph, role=ROLE, prefix="opt_")
     result = Updates(dict(optimizer))
@@ -75,6 +77,11 @@ def add_updates(graph: Graph, grads: dict[str, tuple[str, str]], optimizer: dict
         result.bias = (_scalar_input(builder, "adam_c1"), _scalar_input(builder, "adam_c2"))
     for key, ref in grads.items():
         p = builder.var(key)
+        rows = _gathered_rows(graph, key, ref)
+        if rows is not None and name == "sgd" and not optimizer["momentum"] and not optimizer.get("weight_decay"):
+            new = apply("RowUpdate", p, builder.var(*rows[0]), builder.var(*rows[1]), lr)
+            result.updates[key] = (new.node, new.port)
+            continue
         g = builder.var(*ref)
         if optimizer.get("weight_decay"):
             g = g + optimizer["weight_decay"] * p
@@ -87,6 +94,18 @@ def add_updates(graph: Graph, grads: dict[str, tuple[str, str]], optimizer: dict
         new = p - lr * step
         result.updates[key] = (new.node, new.port)
     return result
+
+
+def _gathered_rows(graph: Graph, key: str, ref: tuple[str, str]) -> tuple | None:
+    """(ids, rows) when a parameter's gradient is one ScatterAdd of the rows a Gather used (an Embedding).
+
+    Plain SGD then updates only those rows, in place. Momentum, weight decay, Adam and RMSProp move every
+    row each step (their state decays even where the gradient is zero), so they keep the dense gradient.
+    """
+    node = ref[0]
+    if graph.op_name(node) != "ScatterAdd" or graph.source(node, "like") != (key, "y"):
+        return None
+    return graph.source(node, "ids"), graph.source(node, "g")
 
 
 def _sgd(builder: Builder, result: Updates, key: str, p: Var, g: Var, opt: dict) -> Var:

@@ -19,6 +19,7 @@ from core.training import NonFiniteError, Run, read_config
 from core.training.remote import RunRequest
 
 from ..document import ReplaceWeights
+from ..theme import EXAMPLES
 from .batch_tasks import describe_compiled, summarize_batch
 from .boundary import BoundaryView
 from .compiled_view import CompiledView
@@ -30,6 +31,7 @@ from .inspect import InspectPanel
 from .panel import TrainingPanel
 from .progress import describe_error
 from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
+from .text_views import EmbeddingsView, TaggerView
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
@@ -71,6 +73,12 @@ class TrainingFeature(QObject):
                               (self.histograms, "Histograms"), (self.inspect, "Inside"),
                               (self.compiled, "Compiled")):
             self.views.addTab(widget, title)
+        self.embeddings, self.tagger = EmbeddingsView(), TaggerView()
+        for view, title in ((self.embeddings, "Embeddings"), (self.tagger, "Tagger")):
+            self.views.addTab(view, title)
+            view.sig_request.connect(lambda task, view=view: self.controller.submit(task, view.show_result)
+                                     or view.no_run())
+            self.controller.sig_state.connect(view.set_state)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
@@ -236,9 +244,17 @@ class TrainingFeature(QObject):
                 return
             self._edited_since_run = self._user_run = False
             request = RunRequest(self.graph.copy(), None, self.panel.weights_provider(), "cpu", "", [],
-                                 start_running=False)
+                                 start_running=False, base_dir=self._base_dir())
             self.controller.start(request)
             self.controller.submit(fn, callback)
+
+    def _base_dir(self) -> Optional[str]:
+        """The folder of the window's graph file (an example's: the examples folder): data paths start there."""
+        document = getattr(self.window, "document", None)
+        path = getattr(document, "path", None)
+        if path:
+            return str(path.parent)
+        return str(EXAMPLES) if getattr(document, "template", None) else None
 
     def _scene_call(self, name: str, *args) -> bool:
         """Call a canvas method when the window's scene or canvas offers it; False when none does."""

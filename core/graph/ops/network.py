@@ -129,7 +129,8 @@ def _embedding_type(types, dim, dtype):
 
 
 def _embedding_params(attrs, types):
-    return {"table": ParamDecl((attrs["num_embeddings"], attrs["dim"]), attrs["dtype"], "normal", 0.1)}
+    return {"table": ParamDecl((attrs["num_embeddings"], attrs["dim"]), attrs["dtype"], "normal", 0.1,
+                               trainable=attrs.get("trainable", True))}
 
 
 register(OpSpec(
@@ -138,7 +139,8 @@ register(OpSpec(
     lambda ids, ctx: get_op("Gather").forward(ctx.param("table"), ids),
     attrs=(Attr("num_embeddings", "int", 10, "how many ids", minimum=1, maximum=1 << 22),
            Attr("dim", "int", 8, "length of each row", minimum=1, maximum=1 << 16),
-           Attr("dtype", "choice", "float32", "element type of the table", choices=("float32", "float64"))),
+           Attr("dtype", "choice", "float32", "element type of the table", choices=("float32", "float64")),
+           Attr("trainable", "bool", True, "train the table; off keeps it frozen (e.g. pretrained word vectors)")),
     params=_embedding_params,
     expand=lambda builder, ids, node_id, **attrs: [apply(
         "Gather", param_var(builder, node_id, "table", _embedding_params(attrs, [])["table"]), ids)]))

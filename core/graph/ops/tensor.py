@@ -253,3 +253,27 @@ register(OpSpec(
     "ScatterAdd", INTERNAL, "Add the rows of g into a zero table at rows `ids` (Gather's gradient).",
     (Port("g"), Port("ids", differentiable=False), Port("like", differentiable=False)),
     lambda types, attrs: [TensorType(types[0].dtype, types[2].shape)], _scatter_add, hidden=True))
+
+
+def _row_update_type(types, attrs):
+    table, ids, rows, lr = types
+    if ids.dtype != "int64" or rows.dtype != table.dtype or table.ndim != 2 or lr.shape != ():
+        raise ShapeError(f"RowUpdate needs a table, int64 ids, rows of the table's dtype and a scalar rate, got "
+                         f"{table}, {ids}, {rows}, {lr}")
+    if rows.shape != ids.shape + table.shape[1:]:
+        raise ShapeError(f"RowUpdate: rows {shape_str(rows.shape)} do not match ids {shape_str(ids.shape)}",
+                         port="rows")
+    return [table]
+
+
+def _row_update(table, ids, rows, lr):
+    out = table.copy()
+    np.subtract.at(out, ids.reshape(-1), rows.reshape(-1, table.shape[1]) * lr)
+    return out
+
+
+register(OpSpec(
+    "RowUpdate", INTERNAL, "table with table[ids] -= lr * rows, repeated ids adding up: plain SGD on the "
+    "rows a Gather used, so an Embedding's step touches only those rows (written in place).",
+    (Port("table", differentiable=False), Port("ids", differentiable=False), Port("rows", differentiable=False),
+     Port("lr", differentiable=False)), _row_update_type, _row_update, hidden=True))

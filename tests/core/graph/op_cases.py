@@ -131,6 +131,9 @@ FORWARD_ONLY = [
     Case("Fused", {"x1": M, "x2": (4,)}, {"n": 2, "expr": "where(x1 > x2, exp(-abs(x1)), x2 ** 2)",
                                            "dtype": "float64"}, batch=False),
     Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
+    Case("SpanF1", {"scores": (16, 5), "labels": (16,)}, ints={"labels": 5}),
+    Case("RowUpdate", {"table": (5, 4), "ids": (3, 2), "rows": (3, 2, 4), "lr": ()}, ints={"ids": 5},
+         batch=False),
 ]
 
 NOT_DIFFERENTIABLE = {
@@ -147,4 +150,6 @@ NOT_DIFFERENTIABLE = {
     "MaxPoolGrad": "only produced by gradients (first order)", "DropoutMask": "random, not a function of x",
     "Fused": "made by the compiler after differentiation",
     "SoftmaxXentGrad": "only produced by gradients (first order)",
+    "SpanF1": "a metric of argmax, piecewise constant",
+    "RowUpdate": "an optimizer step, made after differentiation",
 }

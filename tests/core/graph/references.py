@@ -108,7 +108,31 @@ REFERENCES = {
     "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
     "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
     "Fused": lambda *xs, expr, n, dtype: _FUSED[expr](*xs),
+    "RowUpdate": lambda table, ids, rows, lr: table - lr * sum(
+        np.outer(np.arange(len(table)) == i, row) for i, row in zip(ids.ravel(), rows.reshape(-1, table.shape[1]))),
+    "SpanF1": lambda scores, labels: conlleval_f1([int(k) for k in scores.argmax(axis=1)], list(labels)),
 }
+
+def conlleval_chunks(tags: list[int]) -> set[tuple[int, int, int]]:
+    """Chunks (start, end, type) of BIO classes (0 = O, 2t+1 = B-t, 2t+2 = I-t), walked as conlleval does."""
+    found, start, kind = set(), None, None
+    for i, tag in enumerate(list(tags) + [0]):
+        prefix, t = ("O", None) if tag == 0 else ("B" if tag % 2 else "I", (tag - 1) // 2)
+        if start is not None and (prefix != "I" or t != kind):
+            found.add((start, i - 1, kind))
+            start = None
+        if prefix != "O" and start is None:
+            start, kind = i, t
+    return found
+
+
+def conlleval_f1(predicted: list[int], gold: list[int]) -> float:
+    guessed, wanted = conlleval_chunks(predicted), conlleval_chunks(gold)
+    correct = len(guessed & wanted)
+    p = correct / len(guessed) if guessed else 0.0
+    r = correct / len(wanted) if wanted else 0.0
+    return 2 * p * r / (p + r) if p + r else 0.0
+
 
 # The fused cases' expressions, written out by hand.
 _FUSED = {

@@ -31,7 +31,7 @@ def test_example_loads_validates_and_trains_one_step(name):
     assert not [d for d in graph.validate() if d.severity == "error"]
     assert all(len(graph.ui(n).get("pos", [])) == 2 for n in graph.nodes)
     read_config(graph)
-    run = Run(graph, steps=1)
+    run = Run(graph, steps=1, base_dir=EXAMPLES)         # data set paths start at the graph file
     metrics = run.step()
     assert metrics.step == 1 and np.isfinite(metrics.loss) and metrics.val_loss is not None
 
