@@ -34,7 +34,7 @@ def trained():
 def test_torch_export_tags_and_scores_like_loom(trained, tmp_path):
     graph, weights, x, y, _ = trained
     path = tmp_path / "tagger.py"
-    export_torch(graph, weights, path)
+    export_torch(graph, weights, path, base_dir=EXAMPLE.parent)
     spec = importlib.util.spec_from_file_location("exported_tagger", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

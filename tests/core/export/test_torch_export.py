@@ -14,6 +14,9 @@ torch = pytest.importorskip("torch")
 from core.compiler.autodiff import differentiate  # noqa: E402
 from core.export.common import ExportError, default_outputs  # noqa: E402
 from core.export.torch_export import training_outputs, export_torch, torch_source  # noqa: E402
+from export_cases import EXAMPLES  # noqa: E402
+
+EXAMPLES_DIR = EXAMPLES[0].parent
 from core.graph import evaluate, init_params  # noqa: E402
 from export_cases import CASES, X4, case_feeds, make_graph, random_feeds  # noqa: E402
 
@@ -50,7 +53,7 @@ def test_every_example_matches(example, tmp_path):
     name, graph, weights = example
     path = tmp_path / f"{name}.py"
     try:
-        export_torch(graph, weights, path)
+        export_torch(graph, weights, path, base_dir=EXAMPLES_DIR)
     except ExportError as e:
         assert e.node in graph and "no PyTorch form" in e.message
         return
@@ -76,7 +79,7 @@ def test_one_sgd_step_matches_loom_gradients(example, tmp_path):
     name, graph, weights = example
     loss, _ = training_outputs(graph)
     try:
-        path = export_torch(graph, weights, tmp_path / f"{name}.py")
+        path = export_torch(graph, weights, tmp_path / f"{name}.py", base_dir=EXAMPLES_DIR)
     except ExportError as e:
         assert e.node in graph  # checked in test_every_example_matches
         return
@@ -100,7 +103,6 @@ def test_one_sgd_step_matches_loom_gradients(example, tmp_path):
 
 def test_training_script_runs(tmp_path):
     """Initial weights and the data set are written beside the script; --save takes Loom's layout back."""
-    from export_cases import EXAMPLES
     from core.graph import load_graph
 
     source = next(p for p in EXAMPLES if p.stem == "seed_mlp")
@@ -159,7 +161,6 @@ def test_unmappable_op_is_named():
 def test_learning_rate_schedule_matches_loom(schedule, tmp_path):
     from core.graph import load_graph
     from core.training.config import learning_rate, read_config
-    from export_cases import EXAMPLES
 
     graph, _ = load_graph(next(p for p in EXAMPLES if p.stem == "xor"))
     graph.set_training({**graph.training, "schedule": schedule})
