@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 from core.graph import GraphError, LoomError
 
 from . import theme
-from .canvas.edits import (CLIPBOARD_MIME, collapse_layer, copy_document, delete_items, expand_layer,
-                           layer_group, paste_document)
+from .canvas.edits import (CLIPBOARD_MIME, arrange_graph, collapse_layer, copy_document, delete_items,
+                           expand_layer, layer_group, paste_document)
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Document
@@ -192,6 +192,11 @@ class MainWindow(QMainWindow):
                 return
             self.scene.select_nodes([layer])
 
+    def arrange(self) -> None:
+        """Graph ▸ Arrange: lay the graph out by data flow (one undo step) and show it readably."""
+        if arrange_graph(self.undo_stack, self.document.graph):
+            self.view.fit_to_view()
+
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         self.view.drop_op(op, centre)
@@ -270,6 +275,8 @@ class MainWindow(QMainWindow):
                                        tip="Replace the selected layer by its primitive ops")
         self.act_collapse = self._action("&Collapse Layer", self.collapse_selected, "Ctrl+Shift+E",
                                          "collapse", tip="Put back the layer these ops came from")
+        self.act_arrange = self._action("&Arrange", self.arrange, "Ctrl+L",
+                                        tip="Lay the graph out left to right by its data flow")
         self.act_about = self._action("&About Loom", self._about)
 
     def _build_menus(self) -> None:
@@ -303,6 +310,8 @@ class MainWindow(QMainWindow):
             m.addAction(dock.toggleViewAction())
         m = bar.addMenu("&Graph")
         m.addActions([self.act_expand, self.act_collapse])
+        m.addSeparator()
+        m.addAction(self.act_arrange)
         m = bar.addMenu("&Help")
         m.addAction(self.act_about)
 

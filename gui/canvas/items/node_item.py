@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from core.graph import Graph
+from core.graph.arrange import BOTTOM_PAD, LINE_H, MAX_SUMMARY_LINES, NODE_WIDTH, OP_H, ROW_H, TITLE_H
 
 from ... import theme
 from .port_item import PortItem
@@ -19,10 +20,8 @@ from .port_item import PortItem
 if TYPE_CHECKING:
     from .edge_item import EdgeItem
 
-MAX_SUMMARY_LINES = 2
 MAX_OVERLAY_LINES = 2
 CULPRIT = QColor("#e8590c")
-NODE_WIDTH = 150.0
 SUMMARY_PT = 7.5
 
 
@@ -140,13 +139,13 @@ class NodeItem(QGraphicsItem):
     def _layout(self) -> None:
         s = theme.Scale.factor
         self.width = NODE_WIDTH * s
-        self.title_h = 24.0 * s
-        self.op_h = 17.0 * s
-        self.row_h = 20.0 * s
-        self.line_h = 15.0 * s
+        self.title_h = TITLE_H * s
+        self.op_h = OP_H * s
+        self.row_h = ROW_H * s
+        self.line_h = LINE_H * s
         rows = max(len(self.inputs), len(self.outputs), 1)
         self.summary = self._summary_lines()
-        self.height = self.title_h + self.op_h + rows * self.row_h + len(self.summary) * self.line_h + 6.0 * s
+        self.height = self.title_h + self.op_h + rows * self.row_h + len(self.summary) * self.line_h + BOTTOM_PAD * s
         top = self.title_h + self.op_h
         for i, port in enumerate(self.inputs.values()):
             port.setPos(0.0, top + (i + 0.5) * self.row_h)
