@@ -253,7 +253,8 @@ class MainWindow(QMainWindow):
         self.act_undo.setShortcut(k.Undo)
         self.act_undo.setIcon(icon("undo"))
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([k(k.Redo), k("Ctrl+Y")])
+        # Both keys spelled out: k.Redo is Ctrl+Y on some platforms, and a key bound twice is ambiguous.
+        self.act_redo.setShortcuts([k("Ctrl+Shift+Z"), k("Ctrl+Y")])
         self.act_redo.setIcon(icon("redo"))
         self.act_cut = self._action("Cu&t", self.cut_selection, k.Cut)
         self.act_copy = self._action("&Copy", self.copy_selection, k.Copy)
