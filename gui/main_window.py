@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar
 
@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self._wire()
         self.set_document(self.document)
         self.training = install_training(self)
+        self._layout_restored = False
+        QTimer.singleShot(0, self._first_layout)   # after the training docks are tabbed in
 
     # ---- Public API
 
@@ -96,7 +98,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_graph(document.graph)
         self.problems.set_graph(document.graph)
         self.update_title()
-        self.view.fit_to_view()
+        self.view.fit_to_view(readable=True)
         self._selection_changed()
         self.sig_graph_replaced.emit(document.graph)
 
@@ -195,7 +197,7 @@ class MainWindow(QMainWindow):
     def arrange(self) -> None:
         """Graph ▸ Arrange: lay the graph out by data flow (one undo step) and show it readably."""
         if arrange_graph(self.undo_stack, self.document.graph):
-            self.view.fit_to_view()
+            self.view.fit_to_view(readable=True)
 
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
@@ -333,6 +335,19 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
 
+    def _first_layout(self) -> None:
+        """The first launch's docks: palette and the Training panel (Start in view) take the full height
+        at the sides, the training views (curves side by side) over a third of it under the canvas, in front
+        of an empty Problems list. A layout the user left (restore_layout) is kept instead."""
+        if self._layout_restored:
+            return
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        for dock in (self.training.panel_dock, self.training.views_dock):
+            dock.raise_()
+        self.resizeDocks([self.palette_dock, self.training.panel_dock], [200, 330], Qt.Horizontal)
+        self.resizeDocks([self.training.views_dock], [round(0.38 * self.height())], Qt.Vertical)
+
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.validity_label = QLabel(self)
@@ -433,3 +448,4 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+            self._layout_restored = True

@@ -9,11 +9,14 @@ from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from .. import theme
 from .interactions import OP_MIME, PaletteDrop
+from .items.node_item import node_text_px
 from .quick_add import QuickAddPopup
 from .scene import GraphScene
 
 SCENE_EXTENT = 100_000.0
 MIN_ZOOM, MAX_ZOOM = 0.08, 4.0
+READABLE_PX = 9.0      # an opened graph is never shown with node text smaller than this on screen
+MARGIN = 40.0
 
 
 class GraphView(QGraphicsView):
@@ -40,16 +43,25 @@ class GraphView(QGraphicsView):
         self._pan_from: Optional[QPoint] = None
         self.context_actions: list = []  # QActions (None: separator) for the right-click menu
         self._space = False
-        self._keep_fitted = False    # after Fit, until the user zooms or pans: a resize fits again
+        self._keep_fitted: Optional[bool] = None   # after a fit (its `readable`), until the user zooms or
+                                                   # pans: a resize fits again
 
     # ---- Public API
 
     def zoom(self) -> float:
         return self.transform().m11()
 
+    def text_px(self) -> float:
+        """The on-screen size (pixels per em) of the node's body text at the current zoom."""
+        return self.zoom() * node_text_px(self.logicalDpiY())
+
+    def readable_zoom(self) -> float:
+        """The smallest zoom at which node text is READABLE_PX tall on screen."""
+        return READABLE_PX / node_text_px(self.logicalDpiY())
+
     def zoom_by(self, factor: float, anchor: Optional[QPoint] = None) -> None:
         """Scale the view by `factor` (within sane limits), keeping the point under `anchor` still."""
-        self._keep_fitted = False
+        self._keep_fitted = None
         factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
         if anchor is None:
             anchor = self.viewport().rect().center()
@@ -61,28 +73,46 @@ class GraphView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.sig_zoom_changed.emit(self.zoom())
 
-    def fit_to_view(self) -> None:
+    def fit_to_view(self, readable: bool = False) -> None:
         """Show every node, at most at 1:1; the view stays fitted while the window settles or is
-        resized, until the user zooms or pans (a graph opened before the window shows fits its size)."""
+        resized, until the user zooms or pans (a graph opened before the window shows fits its size).
+
+        `readable` (opening a graph): never below the zoom where node text is READABLE_PX on screen;
+        a graph too large for that shows its start (the leftmost column: the inputs) at that zoom.
+        """
         rect = self.graph_scene.nodes_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
         else:
-            margin = 40.0
-            self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.KeepAspectRatio)
+            self.fitInView(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN), Qt.KeepAspectRatio)
             if self.zoom() > 1.0:
                 self.resetTransform()
                 self.centerOn(rect.center())
+            elif readable and self.zoom() < self.readable_zoom():
+                self._show_start(rect, min(1.0, self.readable_zoom()))
             elif self.zoom() < MIN_ZOOM:
                 self.zoom_by(MIN_ZOOM / self.zoom())
-        self._keep_fitted = True
+        self._keep_fitted = readable
         self.sig_zoom_changed.emit(self.zoom())
+
+    def _show_start(self, rect: QRectF, zoom: float) -> None:
+        """At `zoom`, the graph's left edge a margin from the view's, centred on the leftmost nodes."""
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        first = QRectF()
+        for item in self.graph_scene.nodes.values():
+            box = item.sceneBoundingRect()
+            if box.left() < rect.left() + box.width():
+                first = first.united(box)
+        visible = self.viewport().width() / zoom
+        centre_y = first.center().y() if rect.height() * zoom > self.viewport().height() else rect.center().y()
+        self.centerOn(rect.left() - MARGIN / zoom + visible / 2, centre_y)
 
     def reset_zoom(self) -> None:
         """Back to 1:1 around the current centre."""
         centre = self.mapToScene(self.viewport().rect().center())
-        self._keep_fitted = False
+        self._keep_fitted = None
         self.resetTransform()
         self.centerOn(centre)
         self.sig_zoom_changed.emit(self.zoom())
@@ -114,8 +144,8 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if self._keep_fitted:
-            self.fit_to_view()
+        if self._keep_fitted is not None:
+            self.fit_to_view(self._keep_fitted)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt override)
         painter.fillRect(rect, theme.CANVAS_BG)
@@ -191,7 +221,7 @@ class GraphView(QGraphicsView):
 
     def pan_by(self, dx: float, dy: float) -> None:
         """Move the view content by (dx, dy) screen pixels."""
-        self._keep_fitted = False
+        self._keep_fitted = None
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(dx))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(dy))
 

@@ -231,12 +231,12 @@ class TrainingPanel(QWidget):
 
         self.setMinimumWidth(260)
         layout = QVBoxLayout(self)
+        layout.addLayout(button_grid)       # the run's controls first: in view whatever the dock's height
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
         layout.addWidget(self.settings, 1)
         layout.addLayout(device_row)
         layout.addWidget(self.device_note)
-        layout.addLayout(button_grid)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_label)
         layout.addWidget(self.keep_button)
         layout.addWidget(self.message)
         self.device_note.setText(resolve_device(self.device_box.currentText())[1])
