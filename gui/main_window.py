@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from core.graph import GraphError, LoomError
 
-from . import theme
 from .canvas.edits import (CLIPBOARD_MIME, arrange_graph, collapse_layer, copy_document, delete_items,
                            expand_layer, layer_group, paste_document)
 from .canvas.scene import GraphScene
@@ -27,8 +26,7 @@ from .icons import icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems import ProblemsPanel
-
-PRESENTATION_SCALE = 1.5
+from .presentation import Presentation
 
 
 def device_text() -> str:
@@ -73,6 +71,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.problems_dock], [120], Qt.Vertical)
         self.files = FileActions(self)
         self.exports = ExportActions(self)
+        self.presentation = Presentation(self)
         self._build_status_bar()
         self._build_actions()
         self._build_menus()
@@ -204,16 +203,8 @@ class MainWindow(QMainWindow):
         self.view.drop_op(op, centre)
 
     def set_presentation(self, on: bool) -> None:
-        """Scale fonts and strokes up for a projector (and back)."""
-        theme.Scale.factor = PRESENTATION_SCALE if on else 1.0
-        app = QApplication.instance()
-        if app is not None:
-            app.setStyleSheet(theme.stylesheet())
-        self.scene.rebuild()
-        scale = theme.Scale.factor
-        self.toolbar.setIconSize(QSize(round(22 * scale), round(22 * scale)))
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [int(210 * scale), int(280 * scale)],
-                         Qt.Horizontal)
+        """Everything larger for a projector; off again, the layout and zoom exactly as they were."""
+        self.presentation.toggle(on)
 
     # ---- Building
 
@@ -435,6 +426,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.discard_recovery()
+        self.presentation.toggle(False)      # the layout kept for next time is the everyday one
         self.training.close()
         QSettings().setValue("window/state", self.saveState())
         QSettings().setValue("window/geometry", self.saveGeometry())
