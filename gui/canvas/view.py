@@ -7,6 +7,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
+from core.graph.search import ops_accepting
+
 from .. import theme
 from .interactions import OP_MIME, PaletteDrop
 from .items.node_item import node_text_px
@@ -40,6 +42,8 @@ class GraphView(QGraphicsView):
         self.quick_add = QuickAddPopup(self)
         self.quick_add.sig_chosen.connect(self._add_at_quick_pos)
         self._quick_pos = QPointF()
+        self._quick_wire: Optional[tuple[str, str, bool, dict]] = None   # a dangling wire to connect
+        scene.sig_wire_dropped.connect(self.open_wire_quick_add)
         self._pan_from: Optional[QPoint] = None
         self.context_actions: list = []  # QActions (None: separator) for the right-click menu
         self._space = False
@@ -130,14 +134,32 @@ class GraphView(QGraphicsView):
             if not self.viewport().rect().contains(view_pos):
                 view_pos = self.viewport().rect().center()
         self._quick_pos = self.mapToScene(view_pos)
+        self._quick_wire = None
         self.quick_add.popup(self.viewport().mapToGlobal(view_pos))
+
+    def open_wire_quick_add(self, node: str, port: str, is_output: bool, scene_pos: QPointF) -> None:
+        """Quick-add at a wire let go on empty canvas, listing only ops that can take it; the chosen
+        node comes wired (one undo step)."""
+        accepted = ops_accepting(self.graph_scene.graph, node, port, is_output)
+        if not accepted:
+            self.graph_scene.sig_status.emit(f"No op can take the wire from {node}.{port}")
+            return
+        self._quick_pos = scene_pos
+        self._quick_wire = (node, port, is_output, accepted)
+        where = "fed by" if is_output else "feeding"
+        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)), set(accepted),
+                             hint=f"Add a node {where} {node}.{port}…")
 
     def drop_op(self, op: str, scene_pos: QPointF) -> Optional[str]:
         """Add a node of `op` at `scene_pos` through PaletteDrop; returns its id."""
         return PaletteDrop(self.graph_scene).drop(op, scene_pos)
 
     def _add_at_quick_pos(self, op: str) -> None:
-        self.drop_op(op, self._quick_pos)
+        wire, self._quick_wire = self._quick_wire, None
+        if wire is None or op not in wire[3]:
+            self.drop_op(op, self._quick_pos)
+        else:
+            PaletteDrop(self.graph_scene).drop_wired(op, self._quick_pos, *wire[:3], wire[3][op])
         self.setFocus()
 
     # ---- Painting
