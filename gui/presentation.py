@@ -2,7 +2,7 @@
 
 Entering scales the canvas's nodes, strokes and text (theme.Scale), keeps the view's zoom so the graph
 grows on screen, scales the panels' text (the style sheet) and the plots' fonts, axes, pens and markers,
-and gives the training views more of the window. Leaving puts the docks, the window geometry, the zoom
+and moves the training views beside the canvas, under the run's controls, at a good size. Leaving puts the docks, the window geometry, the zoom
 and what the view was showing back as they were, and every plot item back to its own sizes.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QGraphicsTe
 from . import theme
 
 PRESENTATION_SCALE = 1.5
-VIEWS_SHARE = 0.45     # of the window's height for the curves and boundary while presenting
+VIEWS_SHARE = 0.42     # of the window's width for the curves and boundary while presenting ...
+VIEWS_HEIGHT = 0.66    # ... and of its height, under the run's controls
 BASE = "_loom_presentation_base"
 
 
@@ -99,12 +100,19 @@ class Presentation:
                       "transform": view.transform(), "fitted": view._keep_fitted,
                       "centre": self._centre_in_model(), "left": self._left_in_model()}
         self._set_scale(PRESENTATION_SCALE)
-        views = getattr(getattr(window, "training", None), "views_dock", None)
-        window.palette_dock.hide()            # a room watches; the palette goes until F5 again
-        if views is not None:
+        training = getattr(window, "training", None)
+        window.palette_dock.hide()            # a room watches: palette and an empty Problems list go
+        if not window.problems.tree.topLevelItemCount():   # until F5 again (the status bar says "valid")
+            window.problems_dock.hide()
+        if training is not None:              # the views under the run's controls, right of the canvas
+            views, panel = training.views_dock, training.panel_dock
+            window.addDockWidget(Qt.RightDockWidgetArea, views, Qt.Vertical)
             views.show()
-            views.raise_()
-            window.resizeDocks([views], [round(VIEWS_SHARE * window.height())], Qt.Vertical)
+            panel.raise_()
+            QApplication.processEvents()
+            window.resizeDocks([panel], [round(VIEWS_SHARE * window.width())], Qt.Horizontal)
+            window.resizeDocks([panel, views], [round((1 - VIEWS_HEIGHT) * window.height()),
+                                                round(VIEWS_HEIGHT * window.height())], Qt.Vertical)
         view.setTransform(self.saved["transform"])        # same zoom: the larger nodes are larger on screen
         view._keep_fitted = None
         QApplication.processEvents()                        # the docks take their new sizes first
