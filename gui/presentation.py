@@ -2,8 +2,9 @@
 
 Entering scales the canvas's nodes, strokes and text (theme.Scale), keeps the view's zoom so the graph
 grows on screen, scales the panels' text (the style sheet) and the plots' fonts, axes, pens and markers,
-and moves the training views beside the canvas, under the run's controls, at a good size. Leaving puts the docks, the window geometry, the zoom
-and what the view was showing back as they were, and every plot item back to its own sizes.
+and moves the training views beside the canvas, under the run's controls, at a good size. Leaving puts
+the docks, the window geometry, the zoom and what the view was showing back as they were, and every
+plot item back to its own sizes.
 """
 from __future__ import annotations
 

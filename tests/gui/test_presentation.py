@@ -9,7 +9,8 @@ from gui import theme
 
 def _layout(window) -> dict:
     view = window.view
-    return {"docks": {d.objectName(): (d.isVisible(), d.geometry().getRect()) for d in window.findChildren(QDockWidget)},
+    docks = window.findChildren(QDockWidget)
+    return {"docks": {d.objectName(): (d.isVisible(), d.geometry().getRect()) for d in docks},
             "window": window.geometry().getRect(), "zoom": view.zoom(),
             "centre": view.mapToScene(view.viewport().rect().center()).toTuple(),
             "font": window.font().pointSizeF()}
@@ -35,7 +36,7 @@ def test_f5_enlarges_everything_and_f5_again_restores_exactly(qtbot, window):
     assert axis.style["tickFont"].pointSizeF() >= 1.4 * tick                     # plot text
     assert curves.raw_curve.opts["pen"].widthF() >= 1.4 * max(pen, 1.0)          # plot strokes
     assert window.training.views_dock.height() > views_height                   # the views get room
-    assert QApplication_font_grew(window)
+    assert panels_text_grew()
 
     qtbot.keyClick(window.view, Qt.Key_F5)
     qtbot.wait(50)
@@ -49,7 +50,7 @@ def test_f5_enlarges_everything_and_f5_again_restores_exactly(qtbot, window):
     assert window.scene.nodes["x"].width == node.width
 
 
-def QApplication_font_grew(window) -> bool:  # noqa: N802
+def panels_text_grew() -> bool:
     """The panels' text follows the style sheet: its point size is scaled."""
     from PySide6.QtWidgets import QApplication
 
