@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QGraphicsTextItem
 
@@ -21,6 +21,7 @@ PRESENTATION_SCALE = 1.5
 VIEWS_SHARE = 0.42     # of the window's width for the curves and boundary while presenting ...
 VIEWS_HEIGHT = 0.66    # ... and of its height, under the run's controls
 BASE = "_loom_presentation_base"
+RESCAN_MS = 1000       # plot items made while presenting (a new run's curves) are scaled within a second
 
 
 def _font(font: Optional[QFont], factor: float) -> QFont:
@@ -47,6 +48,8 @@ def scale_plot_items(root, factor: float) -> None:
 
 
 def _scale_item(item, factor: float) -> None:
+    if getattr(item, BASE + "_factor", 1.0) == factor:
+        return                                     # already at this scale (or never scaled, at 1.0)
     base = getattr(item, BASE, None)
     if isinstance(item, pg.AxisItem):
         base = base or (item.style["tickFont"], QPen(item.pen()), item.label.font())
@@ -72,10 +75,12 @@ def _scale_item(item, factor: float) -> None:
     else:
         return
     if factor == 1.0:
-        if hasattr(item, BASE):
-            delattr(item, BASE)
+        for name in (BASE, BASE + "_factor"):
+            if hasattr(item, name):
+                delattr(item, name)
     else:
         setattr(item, BASE, base)
+        setattr(item, BASE + "_factor", factor)
 
 
 class Presentation:
@@ -84,6 +89,8 @@ class Presentation:
     def __init__(self, window) -> None:
         self.window = window
         self.saved: Optional[dict] = None
+        self._rescan = QTimer(window, interval=RESCAN_MS)
+        self._rescan.timeout.connect(lambda: scale_plot_items(self.window, theme.Scale.factor))
 
     @property
     def active(self) -> bool:
@@ -114,6 +121,7 @@ class Presentation:
             window.resizeDocks([panel], [round(VIEWS_SHARE * window.width())], Qt.Horizontal)
             window.resizeDocks([panel, views], [round((1 - VIEWS_HEIGHT) * window.height()),
                                                 round(VIEWS_HEIGHT * window.height())], Qt.Vertical)
+        self._rescan.start()
         view.setTransform(self.saved["transform"])        # same zoom: the larger nodes are larger on screen
         view._keep_fitted = None
         QApplication.processEvents()                        # the docks take their new sizes first
@@ -123,6 +131,7 @@ class Presentation:
     def _leave(self) -> None:
         window, view, saved = self.window, self.window.view, self.saved
         self.saved = None
+        self._rescan.stop()
         self._set_scale(1.0)
         if window.geometry() != saved["geometry"]:     # larger text may have made the window grow
             window.setGeometry(saved["geometry"])       # (restoreGeometry clamps to what it thinks the screen is)

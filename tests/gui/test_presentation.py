@@ -37,6 +37,9 @@ def test_f5_enlarges_everything_and_f5_again_restores_exactly(qtbot, window):
     assert curves.raw_curve.opts["pen"].widthF() >= 1.4 * max(pen, 1.0)          # plot strokes
     assert window.training.views_dock.height() > views_height                   # the views get room
     assert panels_text_grew()
+    late = curves.loss_plot.plot([0, 1], [0, 1])                                 # a new run's curve
+    qtbot.waitUntil(lambda: late.opts["pen"].widthF() >= 1.4, timeout=3000)
+    curves.loss_plot.removeItem(late)
 
     qtbot.keyClick(window.view, Qt.Key_F5)
     qtbot.wait(50)
