@@ -1,6 +1,7 @@
 """F5 enlarges canvas, panels and plots together; F5 again restores the layout and the view exactly."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
@@ -38,7 +39,7 @@ def test_f5_enlarges_everything_and_f5_again_restores_exactly(qtbot, window):
     assert window.training.views_dock.height() > views_height                   # the views get room
     assert panels_text_grew()
     late = curves.loss_plot.plot([0, 1], [0, 1])                                 # a new run's curve
-    qtbot.waitUntil(lambda: late.opts["pen"].widthF() >= 1.4, timeout=3000)
+    qtbot.waitUntil(lambda: pg.mkPen(late.opts["pen"]).widthF() >= 1.4, timeout=3000)
     curves.loss_plot.removeItem(late)
 
     qtbot.keyClick(window.view, Qt.Key_F5)
