@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         """The first launch's docks: palette and the Training panel (Start in view) take the full height
         at the sides, the training views (curves side by side) over a third of it under the canvas, in front
         of an empty Problems list. A layout the user left (restore_layout) is kept instead."""
-        if self._layout_restored:
+        if self._layout_restored or self.training.menu is None:     # kept, or already closed
             return
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
