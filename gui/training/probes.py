@@ -129,7 +129,7 @@ class BoundaryProbe(Probe):
     """Evaluates the classifier's scores on a grid covering the training points."""
 
     name = "boundary"
-    interval = 0.3
+    interval = 0.45
 
     def __init__(self, resolution: int = GRID) -> None:
         self.resolution = resolution
@@ -196,7 +196,7 @@ class DigitsProbe(Probe):
     """Predicts the whole validation set and tabulates the confusion matrix."""
 
     name = "digits"
-    interval = 0.4
+    interval = 0.45
 
     @staticmethod
     def applies(graph: Graph, config) -> bool:
@@ -302,7 +302,7 @@ class GradientProbe(Probe):
     """Weight and gradient histograms per parameter, and gradient RMS per wire, on a fixed batch."""
 
     name = "gradients"
-    interval = 0.4
+    interval = 0.45
 
     def prepare(self, run: Run) -> None:
         cfg = run.config
