@@ -380,6 +380,9 @@ class MainWindow(QMainWindow):
             return
         nodes = [n for n in self.scene.selected_nodes() if n in self.document.graph]
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+        training = getattr(self, "training", None)
+        if len(nodes) == 1 and training is not None and not training.controller.active:
+            self.inspector_dock.raise_()       # editing a node: its attributes in front of the Training tab
         if len(nodes) > 1:
             self.inspector.placeholder.setText(f"{len(nodes)} nodes selected.\nSelect one to edit it.")
         else:

@@ -3,7 +3,7 @@ out, each node still shows its name in one large label; first launch shows Start
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRectF
+from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QImage
 
 from gui.canvas.view import READABLE_PX
@@ -62,3 +62,13 @@ def test_first_launch_shows_start_and_the_curves(qtbot, window):
     assert feature.curves.loss_plot.vb.height() >= 60 and feature.curves.metric_plot.vb.height() >= 60
     problems = window.problems_dock
     assert problems.visibleRegion().isEmpty() or problems.height() < window.height() / 3
+
+
+def test_selecting_a_node_brings_the_inspector_forward(qtbot, window):
+    qtbot.wait(50)
+    assert window.inspector_dock.visibleRegion().isEmpty()           # Training is in front at first
+    item = window.scene.nodes["x"]
+    point = window.view.mapFromScene(item.mapToScene(item.width / 2, item.title_h / 2))
+    qtbot.mouseClick(window.view.viewport(), Qt.LeftButton, pos=point)
+    assert window.scene.selected_nodes() == ["x"]
+    qtbot.waitUntil(lambda: not window.inspector_dock.visibleRegion().isEmpty(), timeout=2000)
