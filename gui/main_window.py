@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
     def arrange(self) -> None:
         """Graph ▸ Arrange: lay the graph out by data flow (one undo step) and show it readably."""
         if arrange_graph(self.undo_stack, self.document.graph):
+            if self.scene.spread != 1.0:       # spread out for a crowded file; the layout needs none
+                self.scene.rebuild()
             self.view.fit_to_view(readable=True)
 
     def add_at_centre(self, op: str) -> None:
