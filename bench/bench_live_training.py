@@ -5,7 +5,9 @@
 Both train in a training process of their own (as the editor does), alternating, measured as wall-clock
 time from the first metrics received to the last: headless, the metrics are read without drawing;
 with plots, the editor's panel draws them (and, for "views", the process also computes the decision
-boundary, histograms and gradient overlay). Prints the median steps/s of each and the ratio; the target is plots >= 0.9 x headless.
+boundary or digits views, histograms and gradient overlay). Prints the median steps/s of each, the ratio
+(target: curves + views >= 0.85 x headless) and how often each live view refreshed during the run
+(target: at least twice a second).
 """
 from __future__ import annotations
 
@@ -49,11 +51,11 @@ def headless(graph, steps: int) -> float:
     return (marks["last_step"] - marks["first_step"]) / (marks["last"] - marks["first"])
 
 
-def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tuple[float, int, float]:
+def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tuple[float, int, float, dict]:
     """Steps/s of the same run driven from the training panel with the plots open and drawing.
 
     With `views` the training process also computes the boundary, histograms and gradient overlay. Returns
-    (steps/s, redraws, share of the wall time the UI thread spent on the CPU).
+    (steps/s, redraws, share of the wall time the UI thread spent on the CPU, {view: refreshes per second}).
     """
     config = dict(graph.training)
     window = QMainWindow()
@@ -75,6 +77,9 @@ def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tupl
         marks["last_step"] = items[-1].step
 
     feature.controller.sig_metrics.connect(on_metrics)
+    probes: dict[str, list[float]] = {}
+    feature.controller.sig_probe.connect(
+        lambda name, result: probes.setdefault(name, []).append(time.perf_counter()) if "first" in marks else None)
     loop = QEventLoop()
 
     def on_state(state: str) -> None:
@@ -98,11 +103,13 @@ def with_plots(app: QApplication, graph, steps: int, views: bool = True) -> tupl
     app.processEvents()
     graph.set_training(config)
     rate = (marks["last_step"] - marks["first_step"]) / (marks["last"] - marks["first"])
+    refresh = {name: len([t for t in times if t <= marks["last"]]) / (marks["last"] - marks["first"])
+               for name, times in probes.items()}
     feature.close()
     window.close()
     window.deleteLater()
     app.processEvents()
-    return rate, redraws[0], cpu / wall
+    return rate, redraws[0], cpu / wall, refresh
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,20 +120,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])
     graph, _ = load_graph(ROOT / "resources" / "examples" / f"{args.example}.json")
-    bare, plots_only, plotted = [], [], []
+    bare, plots_only, plotted, refreshes = [], [], [], []
     for _ in range(args.repeat):
         bare.append(headless(graph.copy(), args.steps))
-        rate, redraws, ui = with_plots(app, graph, args.steps, views=False)
+        rate, redraws, ui, _ = with_plots(app, graph, args.steps, views=False)
         plots_only.append(rate)
         print(f"  headless {bare[-1]:8.1f} steps/s | curves only {rate:8.1f} steps/s ({redraws} redraws, "
               f"UI thread on CPU {100 * ui:.0f} % of the time)", end="")
-        rate, redraws, ui = with_plots(app, graph, args.steps, views=True)
+        rate, redraws, ui, refresh = with_plots(app, graph, args.steps, views=True)
         plotted.append(rate)
+        refreshes.append(refresh)
         print(f" | curves + views {rate:8.1f} steps/s (UI {100 * ui:.0f} %)")
     b, c, p = statistics.median(bare), statistics.median(plots_only), statistics.median(plotted)
     print(f"{args.example}, {args.steps} steps, median of {args.repeat}: headless {b:.1f} steps/s; "
           f"curves only {c:.1f} (ratio {c / b:.3f}); curves + boundary/histogram/overlay views {p:.1f} "
           f"(ratio {p / b:.3f}, {100 * (1 - p / b):+.1f} % slower)")
+    names = sorted({name for refresh in refreshes for name in refresh})
+    rates = ", ".join(f"{name} {statistics.median(r.get(name, 0.0) for r in refreshes):.1f}/s" for name in names)
+    print(f"live view refresh rate during the run (median): {rates}")
     return 0
 
 

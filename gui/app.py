@@ -90,7 +90,7 @@ def render_screenshot(window, out: str) -> bool:
     window.show()
     for _ in range(3):
         QApplication.processEvents()
-    window.view.fit_to_view()
+    window.view.fit_to_view(readable=True)
     QApplication.processEvents()
     return window.grab().save(out)
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar
 
 from core.graph import GraphError, LoomError
 
-from . import theme
-from .canvas.edits import (CLIPBOARD_MIME, collapse_layer, copy_document, delete_items, expand_layer,
-                           layer_group, paste_document)
+from .canvas.edits import (CLIPBOARD_MIME, arrange_graph, collapse_layer, copy_document, delete_items,
+                           expand_layer, layer_group, paste_document)
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Document
@@ -27,8 +26,7 @@ from .icons import icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems import ProblemsPanel
-
-PRESENTATION_SCALE = 1.5
+from .presentation import Presentation
 
 
 def device_text() -> str:
@@ -74,6 +72,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.problems_dock], [120], Qt.Vertical)
         self.files = FileActions(self)
         self.exports = ExportActions(self)
+        self.presentation = Presentation(self)
         self._build_status_bar()
         self._build_actions()
         self._build_menus()
@@ -84,6 +83,8 @@ class MainWindow(QMainWindow):
         self._wire()
         self.set_document(self.document)
         self.training = install_training(self)
+        self._layout_restored = False
+        QTimer.singleShot(0, self._first_layout)   # after the training docks are tabbed in
 
     # ---- Public API
 
@@ -97,7 +98,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_graph(document.graph)
         self.problems.set_graph(document.graph)
         self.update_title()
-        self.view.fit_to_view()
+        self.view.fit_to_view(readable=True)
         self._selection_changed()
         self.sig_graph_replaced.emit(document.graph)
 
@@ -193,21 +194,20 @@ class MainWindow(QMainWindow):
                 return
             self.scene.select_nodes([layer])
 
+    def arrange(self) -> None:
+        """Graph ▸ Arrange: lay the graph out by data flow (one undo step) and show it readably."""
+        if arrange_graph(self.undo_stack, self.document.graph):
+            if self.scene.spread != 1.0:       # spread out for a crowded file; the layout needs none
+                self.scene.rebuild()
+            self.view.fit_to_view(readable=True)
+
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         self.view.drop_op(op, centre)
 
     def set_presentation(self, on: bool) -> None:
-        """Scale fonts and strokes up for a projector (and back)."""
-        theme.Scale.factor = PRESENTATION_SCALE if on else 1.0
-        app = QApplication.instance()
-        if app is not None:
-            app.setStyleSheet(theme.stylesheet())
-        self.scene.rebuild()
-        scale = theme.Scale.factor
-        self.toolbar.setIconSize(QSize(round(22 * scale), round(22 * scale)))
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [int(210 * scale), int(280 * scale)],
-                         Qt.Horizontal)
+        """Everything larger for a projector; off again, the layout and zoom exactly as they were."""
+        self.presentation.toggle(on)
 
     # ---- Building
 
@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
         self.act_undo.setShortcut(k.Undo)
         self.act_undo.setIcon(icon("undo"))
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([k(k.Redo), k("Ctrl+Y")])
+        # Both keys spelled out: k.Redo is Ctrl+Y on some platforms, and a key bound twice is ambiguous.
+        self.act_redo.setShortcuts([k("Ctrl+Shift+Z"), k("Ctrl+Y")])
         self.act_redo.setIcon(icon("redo"))
         self.act_cut = self._action("Cu&t", self.cut_selection, k.Cut)
         self.act_copy = self._action("&Copy", self.copy_selection, k.Copy)
@@ -271,6 +272,8 @@ class MainWindow(QMainWindow):
                                        tip="Replace the selected layer by its primitive ops")
         self.act_collapse = self._action("&Collapse Layer", self.collapse_selected, "Ctrl+Shift+E",
                                          "collapse", tip="Put back the layer these ops came from")
+        self.act_arrange = self._action("&Arrange", self.arrange, "Ctrl+L",
+                                        tip="Lay the graph out left to right by its data flow")
         self.act_about = self._action("&About Loom", self._about)
         self.act_rename = self._action("&Rename Node", self._rename_selected, "F2",
                                        tip="Type a new name for the selected node in the inspector")
@@ -307,6 +310,8 @@ class MainWindow(QMainWindow):
             m.addAction(dock.toggleViewAction())
         m = bar.addMenu("&Graph")
         m.addActions([self.act_expand, self.act_collapse])
+        m.addSeparator()
+        m.addAction(self.act_arrange)
         m = bar.addMenu("&Help")
         m.addAction(self.act_about)
 
@@ -326,6 +331,19 @@ class MainWindow(QMainWindow):
         bar.setIconSize(QSize(22, 22))
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
+
+    def _first_layout(self) -> None:
+        """The first launch's docks: palette and the Training panel (Start in view) take the full height
+        at the sides, the training views (curves side by side) over a third of it under the canvas, in front
+        of an empty Problems list. A layout the user left (restore_layout) is kept instead."""
+        if self._layout_restored or self.training.menu is None:     # kept, or already closed
+            return
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        for dock in (self.training.panel_dock, self.training.views_dock):
+            dock.raise_()
+        self.resizeDocks([self.palette_dock, self.training.panel_dock], [200, 330], Qt.Horizontal)
+        self.resizeDocks([self.training.views_dock], [round(0.38 * self.height())], Qt.Vertical)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -370,6 +388,9 @@ class MainWindow(QMainWindow):
             return
         nodes = [n for n in self.scene.selected_nodes() if n in self.document.graph]
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+        training = getattr(self, "training", None)
+        if len(nodes) == 1 and training is not None and not training.controller.active:
+            self.inspector_dock.raise_()       # editing a node: its attributes in front of the Training tab
         if len(nodes) > 1:
             self.inspector.placeholder.setText(f"{len(nodes)} nodes selected.\nSelect one to edit it.")
         else:
@@ -426,6 +447,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.discard_recovery()
+        self.presentation.toggle(False)      # the layout kept for next time is the everyday one
         self.training.close()
         QSettings().setValue("window/state", self.saveState())
         QSettings().setValue("window/geometry", self.saveGeometry())
@@ -439,3 +461,4 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+            self._layout_restored = True

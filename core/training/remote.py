@@ -19,7 +19,9 @@ close. Messages back are tuples (run id, kind, ...):
     ("failed", error, RunStatus)    ("probe", name, result)    ("task", task id, result or exception)
 
 A probe (see `Probe` in gui/training/probes.py) has `name`, `interval`, `prepare(run)` and
-`compute(run)`; probes run between batches within PROBE_BUDGET of the training time. Probes and
+`compute(run)`; probes run between batches, each every `interval` seconds of wall time, stretched
+when needed so that all of them together take at most PROBE_SHARE of it (a steady rate whatever the
+run's length, and a bounded cost to training speed). Probes and
 task functions cross by reference (module-level names) between Loom's own processes; the graph
 crosses as its file-format document and is rebuilt through the same checks as a file.
 """
@@ -39,7 +41,7 @@ from .loop import Run, StepMetrics
 from .nonfinite import NonFiniteError
 
 FLUSH_S = 0.03          # metrics go to the editor in batches, about 30 a second
-PROBE_BUDGET = 0.04     # probes may take at most this share of the training time while it runs
+PROBE_SHARE = 0.1       # probes together may take at most this share of the wall time while it runs
 
 
 @dataclass
@@ -167,9 +169,8 @@ class RunServer:
         self.probes: list = []
         self.pending: list[StepMetrics] = []
         self.last_flush = 0.0
-        self.last_probe: dict[str, float] = {}
-        self.train_time = 0.0
-        self.probe_time = 0.0
+        self.last_probe: dict[str, float] = {}     # when each probe last finished
+        self.probe_cost: dict[str, float] = {}     # each probe's recent compute time (seconds)
 
     def serve(self) -> None:
         while True:
@@ -220,8 +221,7 @@ class RunServer:
 
     def _build(self, numbered: tuple[int, RunRequest]) -> None:
         self.run_id, request = numbered
-        self.run, self.pending, self.last_probe = None, [], {}
-        self.train_time = self.probe_time = 0.0
+        self.run, self.pending, self.last_probe, self.probe_cost = None, [], {}, {}
         note = request.fallback_note
         try:
             graph = graph_from_dict(request.graph, "<training request>")
@@ -258,7 +258,6 @@ class RunServer:
 
     def _train_one(self) -> None:
         run = self.run
-        started = time.perf_counter()
         try:
             metrics = run.step()
         except Exception as e:  # noqa: BLE001 (a NaN, or a failing op, becomes a message naming its node)
@@ -269,7 +268,6 @@ class RunServer:
             self._send_state()
             return
         now = time.perf_counter()
-        self.train_time += now - started
         if metrics is not None:
             self.pending.append(metrics)
         if run.done or run.state != "running":
@@ -280,6 +278,12 @@ class RunServer:
         if now - self.last_flush >= FLUSH_S:
             self._flush()
 
+    def probe_gap(self, probe) -> float:
+        """Seconds between two computations of `probe`: its interval, or longer when its cost would
+        take more than its equal part of PROBE_SHARE."""
+        share = PROBE_SHARE / max(1, len(self.probes))
+        return max(probe.interval, self.probe_cost.get(probe.name, 0.0) / share)
+
     def _run_probes(self, force: bool = False, only: Optional[str] = None) -> None:
         if self.run is None or self.run.state == "failed":
             return
@@ -287,8 +291,7 @@ class RunServer:
             if only is not None and probe.name != only:
                 continue
             started = time.perf_counter()
-            if not force and (started - self.last_probe.get(probe.name, -1e9) < probe.interval
-                              or self.probe_time > PROBE_BUDGET * self.train_time):
+            if not force and started - self.last_probe.get(probe.name, -1e9) < self.probe_gap(probe):
                 continue
             try:
                 result = probe.compute(self.run)
@@ -296,7 +299,8 @@ class RunServer:
                 traceback.print_exc()
                 continue
             self.last_probe[probe.name] = now = time.perf_counter()
-            self.probe_time += now - started
+            cost = self.probe_cost.get(probe.name)
+            self.probe_cost[probe.name] = now - started if cost is None else 0.5 * (cost + now - started)
             self._send("probe", probe.name, result)
 
     # ---- Messages

@@ -1,4 +1,4 @@
-"""Compound edits as undo macros: delete, paste, duplicate, expand a layer and collapse it back.
+"""Compound edits as undo macros: delete, paste, duplicate, expand a layer and collapse it back, arrange.
 
 Each is a sequence of the one-method commands of commands.py inside one QUndoStack macro,
 so one Ctrl+Z takes back the whole edit.
@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Optional
 from PySide6.QtGui import QUndoStack
 
 from core.graph import Edge, Graph, GraphError, expand_node, get_op, graph_from_text
+from core.graph.arrange import arrange
 
 from .commands import (AddNodeCommand, ConnectCommand, DisconnectCommand, MoveNodeCommand,
                        RemoveNodeCommand)
@@ -29,6 +30,21 @@ def macro(stack: QUndoStack, text: str) -> Iterator[None]:
         yield
     finally:
         stack.endMacro()
+
+
+def arrange_graph(stack: QUndoStack, graph: Graph) -> bool:
+    """Lay the whole graph out left to right by data flow (core.graph.arrange) as one undo step;
+    False when every node already stands where the layout puts it."""
+    moves = {}
+    for node_id, (x, y) in arrange(graph).items():
+        old = graph.ui(node_id).get("pos")
+        if old is None or [float(v) for v in old] != [x, y]:
+            moves[node_id] = (copy.deepcopy(old), [x, y])
+    if not moves:
+        return False
+    with macro(stack, "arrange graph"):
+        stack.push(MoveNodeCommand(graph, moves, drag_id=-2))
+    return True
 
 
 def delete_items(stack: QUndoStack, graph: Graph, nodes: Iterable[str],

@@ -51,7 +51,8 @@ class EdgeDrag(Interaction):
     """Drag a wire from a port; a refused connection shows its reason and is not made.
 
     Starting on an input that is already fed picks that wire up (`detach`): dropping it on
-    another input moves it, dropping it on empty canvas removes it, both as one undo step.
+    another input moves it, dropping it on empty canvas removes it, both as one undo step. A new
+    wire let go over empty canvas asks for a node to take it (the scene's `sig_wire_dropped`).
     """
 
     def __init__(self, scene: "GraphScene", port: PortItem, detach: Optional[Edge] = None) -> None:
@@ -113,7 +114,7 @@ class EdgeDrag(Interaction):
         self.cancel()
         if target is None:
             if not [i for i in self.scene.items(pos) if not getattr(i, "is_overlay", False)]:
-                self.release_on_canvas()
+                self.release_on_canvas(pos)
             return
         if not ok:
             self.scene.sig_status.emit(f"Cannot connect: {reason}")
@@ -126,10 +127,12 @@ class EdgeDrag(Interaction):
                 self.scene.undo_stack.push(DisconnectCommand(self.scene.graph, self.detach))
                 self.scene.undo_stack.push(ConnectCommand(self.scene.graph, edge))
 
-    def release_on_canvas(self) -> None:
-        """A picked-up wire let go over empty canvas is removed."""
+    def release_on_canvas(self, pos: QPointF) -> None:
+        """A picked-up wire let go over empty canvas is removed; a new one offers the ops that take it."""
         if self.detach is not None:
             self.scene.undo_stack.push(DisconnectCommand(self.scene.graph, self.detach))
+        else:
+            self.scene.sig_wire_dropped.emit(self.port.node_id, self.port.name, self.port.is_output, pos)
 
     def cancel(self) -> None:
         for item in (self.wire, self.note):
@@ -193,3 +196,22 @@ class PaletteDrop(Interaction):
         self.scene.undo_stack.push(command)
         self.scene.select_nodes([command.node_id])
         return command.node_id
+
+    def drop_wired(self, op: str, pos: QPointF, node: str, port: str, is_output: bool,
+                   new_port: str) -> Optional[str]:
+        """Add a node of `op` at `pos` wired to `node.port` through its `new_port`, as one undo step;
+        placed so the wire runs left to right (right of an output, left of an input)."""
+        if not is_output:
+            pos = pos - QPointF(self.scene.nodes[node].width + 40.0, 0.0)
+        stack = self.scene.undo_stack
+        with macro(stack, f"add {op} wired to {node}.{port}"):
+            new = self.drop(op, pos - QPointF(0.0, 50.0 * theme.Scale.factor))
+            if new is None:
+                return None
+            edge = Edge(node, port, new, new_port) if is_output else Edge(new, new_port, node, port)
+            ok, reason = self.scene.graph.check_wire(*edge)
+            if ok:
+                stack.push(ConnectCommand(self.scene.graph, edge))
+            else:
+                self.scene.sig_status.emit(f"Cannot connect: {reason}")
+        return new

@@ -1,24 +1,20 @@
-"""The quick-add popup: type a few letters at the cursor, press Enter, get the node there."""
+"""The quick-add popup: type a few letters (a name or a word such as "linear") at the cursor, press
+Enter, get the node there; opened from a dangling wire, it lists only the ops that can take it."""
 from __future__ import annotations
+
+from typing import Collection, Optional
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from core.graph import all_ops
+from core.graph.search import search_ops
 
 from ..icons import category_icon
 
 
-def matching_ops(text: str) -> list:
-    """Visible ops whose name (first), category or doc contains `text`."""
-    text = text.strip().lower()
-    ops = [s for s in all_ops() if not s.hidden and s.category != "Internal"]
-    if not text:
-        return ops
-    by_name = [s for s in ops if text in s.name.lower()]
-    by_name.sort(key=lambda s: (not s.name.lower().startswith(text), s.name))
-    others = [s for s in ops if s not in by_name and (text in s.doc.lower() or text in s.category.lower())]
-    return by_name + others
+def matching_ops(text: str, allowed: Optional[Collection[str]] = None) -> list:
+    """Visible ops matching `text` by name, synonym or doc (best first), within `allowed` if given."""
+    return [s for s in search_ops(text) if allowed is None or s.name in allowed]
 
 
 class QuickAddPopup(QFrame):
@@ -42,10 +38,13 @@ class QuickAddPopup(QFrame):
         self.search.returnPressed.connect(self._choose_current)
         self.list.itemActivated.connect(self._choose)
         self.search.installEventFilter(self)
+        self.allowed: Optional[Collection[str]] = None
         self._fill("")
 
-    def popup(self, global_pos: QPoint) -> None:
-        """Open at `global_pos` with an empty search."""
+    def popup(self, global_pos: QPoint, allowed: Optional[Collection[str]] = None, hint: str = "") -> None:
+        """Open at `global_pos` with an empty search, listing only `allowed` ops when given."""
+        self.allowed = allowed
+        self.search.setPlaceholderText(hint or "Add node… (type a name or a word: linear, loss…)")
         self.search.clear()
         self._fill("")
         self.move(global_pos)
@@ -54,7 +53,7 @@ class QuickAddPopup(QFrame):
 
     def _fill(self, text: str) -> None:
         self.list.clear()
-        for spec in matching_ops(text):
+        for spec in matching_ops(text, self.allowed):
             item = QListWidgetItem(category_icon(spec.category), spec.name)
             item.setToolTip(spec.doc)
             item.setData(Qt.UserRole, spec.name)

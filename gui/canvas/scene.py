@@ -60,6 +60,7 @@ class GraphScene(QGraphicsScene):
     """Items for every node and edge of one Graph, kept in step with it."""
 
     sig_status = Signal(str)
+    sig_wire_dropped = Signal(str, str, bool, QPointF)   # node, port, is_output, scene position
     sig_refreshed = Signal()
     sig_summaries_changed = Signal()
 

@@ -7,13 +7,18 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
+from core.graph.search import ops_accepting
+
 from .. import theme
 from .interactions import OP_MIME, PaletteDrop
+from .items.node_item import node_text_px
 from .quick_add import QuickAddPopup
 from .scene import GraphScene
 
 SCENE_EXTENT = 100_000.0
 MIN_ZOOM, MAX_ZOOM = 0.08, 4.0
+READABLE_PX = 9.0      # an opened graph is never shown with node text smaller than this on screen
+MARGIN = 40.0
 
 
 class GraphView(QGraphicsView):
@@ -37,19 +42,30 @@ class GraphView(QGraphicsView):
         self.quick_add = QuickAddPopup(self)
         self.quick_add.sig_chosen.connect(self._add_at_quick_pos)
         self._quick_pos = QPointF()
+        self._quick_wire: Optional[tuple[str, str, bool, dict]] = None   # a dangling wire to connect
+        scene.sig_wire_dropped.connect(self.open_wire_quick_add)
         self._pan_from: Optional[QPoint] = None
         self.context_actions: list = []  # QActions (None: separator) for the right-click menu
         self._space = False
-        self._keep_fitted = False    # after Fit, until the user zooms or pans: a resize fits again
+        self._keep_fitted: Optional[bool] = None   # after a fit (its `readable`), until the user zooms or
+                                                   # pans: a resize fits again
 
     # ---- Public API
 
     def zoom(self) -> float:
         return self.transform().m11()
 
+    def text_px(self) -> float:
+        """The on-screen size (pixels per em) of the node's body text at the current zoom."""
+        return self.zoom() * node_text_px(self.logicalDpiY())
+
+    def readable_zoom(self) -> float:
+        """The smallest zoom at which node text is READABLE_PX tall on screen."""
+        return READABLE_PX / node_text_px(self.logicalDpiY())
+
     def zoom_by(self, factor: float, anchor: Optional[QPoint] = None) -> None:
         """Scale the view by `factor` (within sane limits), keeping the point under `anchor` still."""
-        self._keep_fitted = False
+        self._keep_fitted = None
         factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
         if anchor is None:
             anchor = self.viewport().rect().center()
@@ -61,28 +77,46 @@ class GraphView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.sig_zoom_changed.emit(self.zoom())
 
-    def fit_to_view(self) -> None:
+    def fit_to_view(self, readable: bool = False) -> None:
         """Show every node, at most at 1:1; the view stays fitted while the window settles or is
-        resized, until the user zooms or pans (a graph opened before the window shows fits its size)."""
+        resized, until the user zooms or pans (a graph opened before the window shows fits its size).
+
+        `readable` (opening a graph): never below the zoom where node text is READABLE_PX on screen;
+        a graph too large for that shows its start (the leftmost column: the inputs) at that zoom.
+        """
         rect = self.graph_scene.nodes_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
         else:
-            margin = 40.0
-            self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.KeepAspectRatio)
+            self.fitInView(rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN), Qt.KeepAspectRatio)
             if self.zoom() > 1.0:
                 self.resetTransform()
                 self.centerOn(rect.center())
+            elif readable and self.zoom() < self.readable_zoom():
+                self._show_start(rect, min(1.0, self.readable_zoom()))
             elif self.zoom() < MIN_ZOOM:
                 self.zoom_by(MIN_ZOOM / self.zoom())
-        self._keep_fitted = True
+        self._keep_fitted = readable
         self.sig_zoom_changed.emit(self.zoom())
+
+    def _show_start(self, rect: QRectF, zoom: float) -> None:
+        """At `zoom`, the graph's left edge a margin from the view's, centred on the leftmost nodes."""
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        first = QRectF()
+        for item in self.graph_scene.nodes.values():
+            box = item.sceneBoundingRect()
+            if box.left() < rect.left() + box.width():
+                first = first.united(box)
+        visible = self.viewport().width() / zoom
+        centre_y = first.center().y() if rect.height() * zoom > self.viewport().height() else rect.center().y()
+        self.centerOn(rect.left() - MARGIN / zoom + visible / 2, centre_y)
 
     def reset_zoom(self) -> None:
         """Back to 1:1 around the current centre."""
         centre = self.mapToScene(self.viewport().rect().center())
-        self._keep_fitted = False
+        self._keep_fitted = None
         self.resetTransform()
         self.centerOn(centre)
         self.sig_zoom_changed.emit(self.zoom())
@@ -100,22 +134,40 @@ class GraphView(QGraphicsView):
             if not self.viewport().rect().contains(view_pos):
                 view_pos = self.viewport().rect().center()
         self._quick_pos = self.mapToScene(view_pos)
+        self._quick_wire = None
         self.quick_add.popup(self.viewport().mapToGlobal(view_pos))
+
+    def open_wire_quick_add(self, node: str, port: str, is_output: bool, scene_pos: QPointF) -> None:
+        """Quick-add at a wire let go on empty canvas, listing only ops that can take it; the chosen
+        node comes wired (one undo step)."""
+        accepted = ops_accepting(self.graph_scene.graph, node, port, is_output)
+        if not accepted:
+            self.graph_scene.sig_status.emit(f"No op can take the wire from {node}.{port}")
+            return
+        self._quick_pos = scene_pos
+        self._quick_wire = (node, port, is_output, accepted)
+        where = "fed by" if is_output else "feeding"
+        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)), set(accepted),
+                             hint=f"Add a node {where} {node}.{port}…")
 
     def drop_op(self, op: str, scene_pos: QPointF) -> Optional[str]:
         """Add a node of `op` at `scene_pos` through PaletteDrop; returns its id."""
         return PaletteDrop(self.graph_scene).drop(op, scene_pos)
 
     def _add_at_quick_pos(self, op: str) -> None:
-        self.drop_op(op, self._quick_pos)
+        wire, self._quick_wire = self._quick_wire, None
+        if wire is None or op not in wire[3]:
+            self.drop_op(op, self._quick_pos)
+        else:
+            PaletteDrop(self.graph_scene).drop_wired(op, self._quick_pos, *wire[:3], wire[3][op])
         self.setFocus()
 
     # ---- Painting
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if self._keep_fitted:
-            self.fit_to_view()
+        if self._keep_fitted is not None:
+            self.fit_to_view(self._keep_fitted)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt override)
         painter.fillRect(rect, theme.CANVAS_BG)
@@ -191,7 +243,7 @@ class GraphView(QGraphicsView):
 
     def pan_by(self, dx: float, dy: float) -> None:
         """Move the view content by (dx, dy) screen pixels."""
-        self._keep_fitted = False
+        self._keep_fitted = None
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(dx))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(dy))
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayo
 
 from core.graph import all_ops
 from core.graph.registry import CATEGORIES
+from core.graph.search import search_ops
 
 from ..canvas.interactions import OP_MIME
 from ..icons import category_icon
@@ -68,15 +69,15 @@ class PalettePanel(QWidget):
         return mime
 
     def filter(self, text: str) -> None:
-        """Show only ops whose name, category or doc contains `text`."""
-        text = text.strip().lower()
+        """Show only ops matching `text` by name, by a word users say for them ("linear", "cross
+        entropy") or by their doc (core.graph.search)."""
+        found = {spec.name for spec in search_ops(text)}
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             shown = 0
             for j in range(group.childCount()):
                 child = group.child(j)
-                spec_text = child.data(0, Qt.UserRole + 2)
-                hit = not text or text in spec_text
+                hit = child.data(0, OP_ROLE) in found
                 child.setHidden(not hit)
                 shown += hit
             group.setHidden(shown == 0)
@@ -103,7 +104,6 @@ class PalettePanel(QWidget):
             item.setIcon(0, category_icon(spec.category))
             item.setToolTip(0, f"<b>{spec.name}</b><br>{spec.doc}")
             item.setData(0, OP_ROLE, spec.name)
-            item.setData(0, Qt.UserRole + 2, f"{spec.name} {spec.category} {spec.doc}".lower())
             item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
             self._items[spec.name] = item
         self.tree.expandAll()

@@ -128,6 +128,17 @@ class CurvesPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.plots, 1)
+        self.side_by_side = False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A wide, low area (a dock under the canvas) puts the two plots side by side, not stacked
+        into slivers; a tall one stacks them."""
+        super().resizeEvent(event)
+        wide = self.plots.width() > 1.6 * self.plots.height()
+        if wide != self.side_by_side:
+            self.side_by_side = wide
+            self.plots.ci.removeItem(self.metric_plot)
+            self.plots.ci.addItem(self.metric_plot, row=0 if wide else 1, col=1 if wide else 0)
 
     # ---- Public API
 

@@ -158,13 +158,19 @@ class TrainingFeature(QObject):
 
     def run_one_batch(self) -> None:
         """Evaluate every node on one batch with the current weights (in the training process); show summaries."""
-        self.views.setCurrentWidget(self.inspect)
+        self.show_view(self.inspect)
         self._in_process(summarize_batch, self._on_summaries)
 
     def show_compiled(self) -> None:
         """Gather the compiled training step in the training process and show it."""
-        self.views.setCurrentWidget(self.compiled)
+        self.show_view(self.compiled)
         self._in_process(describe_compiled, self.compiled.show_info)
+
+    def show_view(self, widget) -> None:
+        """Bring a view's tab, and its dock, in front (a menu action that fills it must be seen to)."""
+        self.views.setCurrentWidget(widget)
+        self.views_dock.show()
+        self.views_dock.raise_()
 
     def keep_weights(self) -> None:
         """Bring the run's weights into the window's document, as one undoable step."""

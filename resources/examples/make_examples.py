@@ -1,16 +1,20 @@
 """Rebuild the training examples (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo).
 
-Each example is a small graph laid out left to right (columns 200 px apart) with its training
-configuration; docs/examples.md records what each reaches. Run from the repository root:
+Each example is a small graph with its training configuration, saved in Graph ▸ Arrange's layout
+(core/graph/arrange.py); the hand-written lecture graphs (seed_*.json) are re-laid in the same way,
+nothing else of them changed. docs/examples.md records what each reaches. Run from the repository root:
 
     PYTHONPATH=. python resources/examples/make_examples.py
 """
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Optional
 
-from core.graph import Graph, save_graph
+from core.graph import Graph, load_graph, save_graph
+from core.graph.arrange import arrange
 
 HERE = Path(__file__).resolve().parent
 COLUMN, ROW = 200, 140
@@ -51,7 +55,20 @@ class Sketch:
         errors = [d for d in self.graph.validate() if d.severity == "error"]
         if errors:
             raise SystemExit(f"{name}: {errors[0]}")
+        for node_id, pos in arrange(self.graph).items():
+            self.graph.set_ui(node_id, "pos", list(pos))
         save_graph(HERE / f"{name}.json", self.graph)
+
+
+def relayout(name: str) -> None:
+    """Rewrite only the "pos" of every node of a hand-written example to the arranged layout."""
+    path = HERE / f"{name}.json"
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    positions = arrange(load_graph(path)[0])
+    for node in document["nodes"]:
+        node.setdefault("ui", {})["pos"] = [int(v) for v in positions[node["id"]]]
+    path.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n" * text.endswith("\n"), encoding="utf-8")
 
 
 def classification(dataset: dict, optimizer: dict, batch_size: int, epochs: int, **extra) -> dict:
@@ -163,3 +180,6 @@ if __name__ == "__main__":
     for make in (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo):
         make()
         print("wrote", make.__name__)
+    for name in ("seed_mlp", "seed_vectors"):
+        relayout(name)
+        print("re-laid", name)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from core.graph import Graph
+from core.graph.arrange import BOTTOM_PAD, LINE_H, MAX_SUMMARY_LINES, NODE_WIDTH, OP_H, ROW_H, TITLE_H
 
 from ... import theme
 from .port_item import PortItem
@@ -19,11 +20,18 @@ from .port_item import PortItem
 if TYPE_CHECKING:
     from .edge_item import EdgeItem
 
-MAX_SUMMARY_LINES = 2
 MAX_OVERLAY_LINES = 2
 CULPRIT = QColor("#e8590c")
-NODE_WIDTH = 150.0
 SUMMARY_PT = 7.5
+PORT_PT = 8.5          # the body text (port names): the size readability is judged by
+NAME_PT = 10.0
+BIG_LABEL_PX = 12.0    # zoomed out below readable text, the name alone is drawn about this tall on screen
+DETAIL_PX = 6.0        # ... that is, once the body text would be smaller than this on screen
+
+
+def node_text_px(dpi: float) -> float:
+    """Pixels per em of a node's body text at zoom 1 on a screen of `dpi` (presentation scale included)."""
+    return PORT_PT * theme.Scale.factor * dpi / 72.0
 
 
 def format_value(value: Any) -> str:
@@ -140,13 +148,13 @@ class NodeItem(QGraphicsItem):
     def _layout(self) -> None:
         s = theme.Scale.factor
         self.width = NODE_WIDTH * s
-        self.title_h = 24.0 * s
-        self.op_h = 17.0 * s
-        self.row_h = 20.0 * s
-        self.line_h = 15.0 * s
+        self.title_h = TITLE_H * s
+        self.op_h = OP_H * s
+        self.row_h = ROW_H * s
+        self.line_h = LINE_H * s
         rows = max(len(self.inputs), len(self.outputs), 1)
         self.summary = self._summary_lines()
-        self.height = self.title_h + self.op_h + rows * self.row_h + len(self.summary) * self.line_h + 6.0 * s
+        self.height = self.title_h + self.op_h + rows * self.row_h + len(self.summary) * self.line_h + BOTTOM_PAD * s
         top = self.title_h + self.op_h
         for i, port in enumerate(self.inputs.values()):
             port.setPos(0.0, top + (i + 0.5) * self.row_h)
@@ -218,7 +226,8 @@ class NodeItem(QGraphicsItem):
         title.addRoundedRect(QRectF(0, 0, self.width, self.title_h), radius, radius)
         title.addRect(QRectF(0, self.title_h / 2, self.width, self.title_h / 2))
         painter.fillPath(title.simplified(), self.title_colour())
-        if lod * s < 0.28:
+        if lod * node_text_px(painter.device().logicalDpiY()) < DETAIL_PX:
+            self._paint_big_name(painter, lod)
             return
         self._paint_dots(painter, s)
         self._paint_title(painter, s)
@@ -235,6 +244,20 @@ class NodeItem(QGraphicsItem):
                              Qt.AlignLeft | Qt.AlignVCenter, line)
             y += self.line_h
         self._paint_overlays(painter, s)
+
+    def _paint_big_name(self, painter: QPainter, lod: float) -> None:
+        """Zoomed out: the node's name in one label as large as the node allows (BIG_LABEL_PX on screen)."""
+        font = QFont(theme.font(NAME_PT, bold=True))
+        size = min(BIG_LABEL_PX / max(lod, 1e-3), self.height * 0.42)
+        font.setPixelSize(max(1, round(size)))
+        room = self.width - 8 * theme.Scale.factor
+        wide = QFontMetricsF(font).horizontalAdvance(self.node_id)
+        if wide > room:                              # a long name: smaller, down to 60 %, then elided
+            font.setPixelSize(max(1, round(size * max(0.6, room / wide))))
+        painter.setFont(font)
+        painter.setPen(theme.TEXT)
+        body = QRectF(0, self.title_h, self.width, self.height - self.title_h)
+        painter.drawText(body, Qt.AlignCenter, QFontMetricsF(font).elidedText(self.node_id, Qt.ElideRight, room))
 
     def _paint_halo(self, painter: QPainter, rect: QRectF, radius: float, s: float) -> None:
         """A glow of widening translucent strokes around the culprit."""
@@ -272,7 +295,7 @@ class NodeItem(QGraphicsItem):
     def _paint_title(self, painter: QPainter, s: float) -> None:
         pad = 8.0 * s
         badge = 18.0 * s if self.severity else 0.0
-        id_font = theme.font(10.0, bold=True)
+        id_font = theme.font(NAME_PT, bold=True)
         room = self.width - 2 * pad - badge
         name = QFontMetricsF(id_font).elidedText(self.node_id, Qt.ElideRight, room)
         painter.setFont(id_font)
@@ -294,7 +317,7 @@ class NodeItem(QGraphicsItem):
             painter.drawEllipse(port.pos(), port.radius, port.radius)
 
     def _paint_ports(self, painter: QPainter, s: float) -> None:
-        port_font = theme.font(8.5)
+        port_font = theme.font(PORT_PT)
         metrics = QFontMetricsF(port_font)
         painter.setFont(port_font)
         half = self.width / 2 - 10 * s
