@@ -22,6 +22,7 @@ from .canvas.view import GraphView
 from .document import Document
 from .export_actions import ExportActions
 from .training.install import install_training
+from .teaching.feature import install_teaching
 from .file_actions import FileActions
 from .icons import icon
 from .panels.inspector import InspectorPanel
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.set_document(self.document)
         self.training = install_training(self)
+        self.teaching = install_teaching(self)
 
     # ---- Public API
 
