@@ -16,7 +16,7 @@ import numpy as np
 from .errors import GraphError
 from .executor import Evaluation, evaluate
 from .params import init_params
-from .types import BATCH
+from .types import BATCH, shape_str
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -44,14 +44,16 @@ def parse_value(text: str, shape: tuple, dtype: str, node: Optional[str] = None)
         raise GraphError("the value is too long to type by hand", node=node)
     try:
         raw = json.loads(text, parse_constant=_refuse)
+        if not _numbers_only(raw):
+            raise ValueError("not numbers")
         array = np.asarray(raw, dtype=np.float64)
     except (ValueError, TypeError, RecursionError):
         raise GraphError(f"'{_clip(text)}' is not a number, a list of numbers or \"random\"", node=node) from None
     if not np.all(np.isfinite(array)):
         raise GraphError("the value must be finite numbers", node=node)
     if array.ndim != len(shape) or any(d != BATCH and d != n for d, n in zip(shape, array.shape)):
-        want = "(" + ", ".join(str(d) for d in shape) + ")"
-        raise GraphError(f"typed a value of shape {array.shape}, the input needs {want}", node=node)
+        raise GraphError(f"typed a value of shape {shape_str(array.shape)}, the input needs {shape_str(shape)}",
+                         node=node)
     if dtype == "int64" and not np.all(array == np.round(array)):
         raise GraphError("an int64 input needs whole numbers", node=node)
     return array.astype(dtype)
@@ -169,6 +171,12 @@ def _number(x, digits: int) -> str:
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.{digits}g}"
+
+
+def _numbers_only(raw) -> bool:
+    if isinstance(raw, list):
+        return all(_numbers_only(item) for item in raw)
+    return isinstance(raw, (int, float)) and not isinstance(raw, bool)
 
 
 def _clip(text: str) -> str:
