@@ -12,7 +12,7 @@ from typing import Optional
 
 import networkx as nx
 
-from core.graph import Graph
+from core.graph import Graph, graph_document
 
 from .autodiff import GRAD_OF
 from .pipeline import stages
@@ -66,6 +66,9 @@ class PassStory:
     kernels_after: int
     changes: list[str] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)      # the user's nodes it touched
+    nodes: list[str] = field(default_factory=list)        # the training-graph nodes it touched
+    before: dict = field(default_factory=dict)            # the live graph before and after, as documents
+    after: dict = field(default_factory=dict)
 
 
 def pass_stories(train_graph: Graph, outputs: list, updates: dict, user_nodes: set[str],
@@ -79,7 +82,9 @@ def pass_stories(train_graph: Graph, outputs: list, updates: dict, user_nodes: s
         live = after.subgraph([r[0] for r in refs]) if refs else after
         touched = credit([n for r in records for n in r.nodes], owner)
         stories.append(PassStory(phase, _ops(before), _ops(live), _kernels(before), _kernels(live),
-                                 [f"{r.rewrite}: {r.reason}" for r in records], touched))
+                                 [f"{r.rewrite}: {r.reason}" for r in records], touched,
+                                 sorted({n for r in records for n in r.nodes}),
+                                 graph_document(before), graph_document(live)))
         before = live
     return stories
 

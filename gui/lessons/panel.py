@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
 from core.graph import LoomError
@@ -23,6 +23,7 @@ from .recorder import LessonRecorder
 LESSONS = Path(__file__).resolve().parents[2] / "resources" / "lessons"
 HEAVY = ("compile", "train", "nan_demo")     # not re-run when Back or a jump replays earlier steps
 TEXT_PT = 15
+READABLE_ZOOM = 0.6
 
 
 def shipped_lessons() -> list[Path]:
@@ -52,6 +53,7 @@ class LessonsPanel(QWidget):
         self.index = -1
         self.revealed = False
         self.recorder = LessonRecorder(feature)
+        self._hidden_docks: list[QDockWidget] = []
         self.choice = QComboBox(self)
         self.choice.addItem("Choose a lesson…", None)
         for path in shipped_lessons():
@@ -101,7 +103,7 @@ class LessonsPanel(QWidget):
         for button in (self.record_button, self.edit_button, self.open_button, self.save_button):
             tools.addWidget(button)
         column.addLayout(tools)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(300)
         self._update()
 
     # ---- Public API
@@ -111,8 +113,10 @@ class LessonsPanel(QWidget):
         self.lesson = lesson
         self.index = -1
         self.lesson_title.setText(lesson.title)
-        self.feature.lessons_dock.show()
-        self.feature.lessons_dock.raise_()
+        dock = self.feature.lessons_dock
+        dock.show()
+        dock.raise_()
+        self._make_room(dock)
         if lesson.steps:
             self.go(0)
         self._update()
@@ -156,6 +160,7 @@ class LessonsPanel(QWidget):
         start = max([i for i in range(index + 1) if steps[i].graph is not None], default=index)
         if index == self.index + 1 and index > 0 and steps[index].graph is None:
             start = index                     # playing forward: the canvas is already right
+        self.show_status("")
         try:
             for i in range(start, index):
                 self._apply(steps[i], run_action=steps[i].action not in HEAVY)
@@ -201,6 +206,8 @@ class LessonsPanel(QWidget):
         shown = [n for n in step.highlight if n in window.scene.nodes]
         if shown:
             window.scene.select_nodes(shown)
+            if window.view.zoom() < READABLE_ZOOM:     # close enough to read the node's text and values
+                window.view.zoom_by(READABLE_ZOOM / window.view.zoom())
             window.view.centerOn(window.scene.nodes[shown[0]].sceneBoundingRect().center())
 
     def _update(self) -> None:
@@ -255,6 +262,29 @@ class LessonsPanel(QWidget):
                 self.lesson, self.index = lesson, len(lesson.steps) - 1
                 self.show_status(f"Recorded {len(lesson.steps)} steps: edit their texts, then Save.")
         self._update()
+
+    def _make_room(self, dock) -> None:
+        """The lesson's text runs the full height on the left; the canvas gets the rest (a projector is 1280x800)."""
+        window = self.feature.window
+        window.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        window.setCorner(Qt.TopLeftCorner, Qt.LeftDockWidgetArea)
+        window.resizeDocks([dock], [max(380, window.width() // 3)], Qt.Horizontal)
+        bottom = [d for d in window.findChildren(QDockWidget)
+                  if window.dockWidgetArea(d) == Qt.BottomDockWidgetArea and d.isVisible() and not d.isFloating()]
+        right = [d for d in window.findChildren(QDockWidget)
+                 if window.dockWidgetArea(d) == Qt.RightDockWidgetArea and d.isVisible() and not d.isFloating()]
+        if right:
+            window.resizeDocks(right[:1], [window.width() // 5], Qt.Horizontal)
+        for other in bottom:           # back when the Lessons dock closes; Compile and Train show their views
+            other.hide()
+        self._hidden_docks += bottom
+
+    def restore_docks(self, visible: bool = False) -> None:
+        """The Lessons dock closed: the docks it made room from come back."""
+        if not visible:
+            for other in self._hidden_docks:
+                other.show()
+            self._hidden_docks = []
 
     def _on_choice(self, row: int) -> None:
         path = self.choice.itemData(row)

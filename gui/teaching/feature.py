@@ -13,7 +13,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMenu, QScrollArea, QToolBar
 
 from core.graph import Graph
 
@@ -71,11 +71,18 @@ class TeachingFeature(QObject):
         from ..lessons.panel import LessonsPanel
 
         self.lessons = LessonsPanel(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(self.lessons)
         self.lessons_dock = QDockWidget("Lessons", window)
         self.lessons_dock.setObjectName("LessonsDock")
-        self.lessons_dock.setWidget(self.lessons)
-        window.addDockWidget(Qt.RightDockWidgetArea, self.lessons_dock)
+        self.lessons_dock.setWidget(scroll)
+        window.addDockWidget(Qt.LeftDockWidgetArea, self.lessons_dock)
+        window.tabifyDockWidget(window.palette_dock, self.lessons_dock)   # a lecture needs the text, not the palette
         self.lessons_dock.hide()
+        self.lessons_dock.visibilityChanged.connect(self.lessons.restore_docks)
         self.view_menu.addAction(self.lessons_dock.toggleViewAction())
         window.sig_graph_replaced.connect(self.values.set_graph)
         self.values.set_graph(window.graph)
@@ -126,6 +133,7 @@ class TeachingFeature(QObject):
         training = getattr(self.window, "training", None)
         if training is not None:
             training.show_compiled()
+            training.views_dock.show()
             training.views_dock.raise_()
 
     def _train(self) -> None:
@@ -133,6 +141,8 @@ class TeachingFeature(QObject):
         if training is None:
             return
         training.panel_dock.raise_()
+        training.views_dock.show()
+        training.views_dock.raise_()
         if training.controller.active:
             training.panel.resume()
         else:

@@ -112,7 +112,10 @@ class GradientController:
     # ---- Internals
 
     def _view(self, cost: Optional[str]) -> Optional[GradientView]:
-        cost = cost or self._shown_cost() or self._pick_cost()
+        shown = self._shown_cost()
+        if cost and shown and cost != shown:
+            self.hide()                       # the gradient of another cost gives way
+        cost = cost or shown or self._pick_cost()
         if cost is None:
             return None
         try:

@@ -108,9 +108,8 @@ class ValuesController(QObject):
         for wrt, node_id in holders.items():
             ok, error = compare(evaluation[node_id], checks[wrt])
             picks, estimates = checks[wrt]
-            estimate = summarize(estimates[0]) if len(picks) == 1 and picks[0] == () else \
-                f"on {len(picks)} entries"
-            badge = f"{'✓' if ok else '✗'} finite diff. {estimate.lstrip('= ')}" + ("" if ok else f" (off {error:.1e})")
+            estimate = summarize(estimates[0]).lstrip("= ") if picks == [()] else f"agrees on {len(picks)}"
+            badge = f"✓ finite diff. {estimate}" if ok else f"✗ finite diff. off by {error:.1e}"
             self._show(node_id, summarize(evaluation[node_id]).splitlines()[0] + "\n" + badge)
 
     def _show(self, node_id: str, text: str) -> None:

@@ -91,6 +91,10 @@ class CompiledView(QWidget):
         self.rewrites.currentItemChanged.connect(self._on_pass)
         self.pass_summary = QLabel("", wordWrap=True)
         self.pass_summary.setObjectName("PassSummary")
+        self.compare_button = QPushButton("Before / after on a canvas")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.show_comparison)
+        self.comparison = None
         self.notes = QLabel("", wordWrap=True)
         self.notes.setStyleSheet("color: #8a5a00;")
         self.step_code, self.cpu_code, self.cuda_code = code_editor(), code_editor(), code_editor()
@@ -105,6 +109,7 @@ class CompiledView(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.rewrites, 1)
         column.addWidget(self.pass_summary)
+        column.addWidget(self.compare_button)
         left.addTab(rewrites, "Rewrites")
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
@@ -174,4 +179,19 @@ class CompiledView(QWidget):
                 f"{story.ops_after} ops and {story.kernels_after} fused groups; {len(story.changes)} change(s)"
                 + (f", touching {', '.join(story.touched)}." if story.touched else "."))
         self.pass_summary.setText(text)
+        self.compare_button.setEnabled(True)
         self.sig_pass_selected.emit(list(story.touched), text)
+
+    def show_comparison(self) -> None:
+        """Open the selected pass as a before/after pair of canvases."""
+        row = self.rewrites.currentItem()
+        if row is None or self.info is None or not self.info.passes:
+            return
+        row = row.parent() or row
+        from .pass_compare import PassComparison
+
+        if self.comparison is None:
+            self.comparison = PassComparison(self)
+        self.comparison.show_story(self.info.passes[self.rewrites.indexOfTopLevelItem(row)])
+        self.comparison.show()
+        self.comparison.raise_()

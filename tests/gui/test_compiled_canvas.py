@@ -43,3 +43,21 @@ def test_clicking_a_pass_selects_what_it_touched_and_a_kernel_shows_its_mapped_s
     text = view.cpu_code.toPlainText()
     assert "np.tanh(out, out)  # h1" in text and "# a1" in text
     assert sorted(window.scene.selected_nodes()) == ["a1", "h1"]
+
+
+def test_a_pass_opens_as_before_and_after_canvases(qtbot, window):
+    feature = window.training
+    feature.show_compiled()
+    qtbot.waitUntil(lambda: feature.compiled.info is not None, timeout=60000)
+    view = feature.compiled
+    tree = view.rewrites
+    row = next(i for i in range(tree.topLevelItemCount()) if tree.topLevelItem(i).text(0) == "stabilize")
+    tree.setCurrentItem(tree.topLevelItem(row))
+    qtbot.mouseClick(view.compare_button, Qt.LeftButton)
+    story = view.info.passes[row]
+    before, after = view.comparison.scenes
+    assert "d_softmax" in before.nodes and "d_softmax" not in after.nodes     # softmax - onehot became one op
+    assert any(n.endswith("softmaxxentgrad") for n in after.nodes)
+    assert set(before.graph.nodes) == {n["id"] for n in story.before["nodes"]}
+    assert "d_softmax" in before.selected_nodes()
+    assert view.comparison.titles[0].text().startswith(f"Before stabilize: {story.ops_before} ops")

@@ -24,6 +24,7 @@ MAX_OVERLAY_LINES = 2
 CULPRIT = QColor("#e8590c")
 NODE_WIDTH = 150.0
 SUMMARY_PT = 7.5
+VALUE_PT = 9.0          # the values under a node are read from the back of a lecture hall
 
 
 def format_value(value: Any) -> str:
@@ -71,7 +72,9 @@ class NodeItem(QGraphicsItem):
         self.role = graph.role(self.node_id)
         self.attrs = graph.attrs(self.node_id)
         self.from_layer = bool(graph.ui(self.node_id).get("layer"))
+        origin = graph.ui(self.node_id).get("grad_of")     # the forward node a gradient node came from
         self.op_label = spec.name + (f" · {self.role}" if self.role else "") + \
+            (f" of {origin}" if self.role == "grad" and isinstance(origin, str) else "") + \
             (" · from layer" if self.from_layer else "")
         in_names = spec.input_names(self.attrs)
         out_names = spec.output_names()
@@ -260,9 +263,9 @@ class NodeItem(QGraphicsItem):
             painter.drawText(badge.adjusted(6 * s, 0, -6 * s, 0), Qt.AlignCenter, text)
         lines = self.overlay_lines()
         if lines:
-            painter.setFont(theme.font(7.5))
-            painter.setPen(theme.MUTED)
-            metrics = QFontMetricsF(theme.font(7.5))
+            painter.setFont(theme.font(VALUE_PT, bold=True))
+            painter.setPen(theme.TEXT)
+            metrics = QFontMetricsF(theme.font(VALUE_PT, bold=True))
             y = self.height + 2 * s
             for line in lines:
                 text = metrics.elidedText(line, Qt.ElideRight, self.width)
