@@ -53,7 +53,6 @@ class LessonsPanel(QWidget):
         self.index = -1
         self.revealed = False
         self.recorder = LessonRecorder(feature)
-        self._hidden_docks: list[QDockWidget] = []
         self.choice = QComboBox(self)
         self.choice.addItem("Choose a lesson…", None)
         for path in shipped_lessons():
@@ -269,22 +268,10 @@ class LessonsPanel(QWidget):
         window.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         window.setCorner(Qt.TopLeftCorner, Qt.LeftDockWidgetArea)
         window.resizeDocks([dock], [max(380, window.width() // 3)], Qt.Horizontal)
-        bottom = [d for d in window.findChildren(QDockWidget)
-                  if window.dockWidgetArea(d) == Qt.BottomDockWidgetArea and d.isVisible() and not d.isFloating()]
         right = [d for d in window.findChildren(QDockWidget)
                  if window.dockWidgetArea(d) == Qt.RightDockWidgetArea and d.isVisible() and not d.isFloating()]
         if right:
             window.resizeDocks(right[:1], [window.width() // 5], Qt.Horizontal)
-        for other in bottom:           # back when the Lessons dock closes; Compile and Train show their views
-            other.hide()
-        self._hidden_docks += bottom
-
-    def restore_docks(self, visible: bool = False) -> None:
-        """The Lessons dock closed: the docks it made room from come back."""
-        if not visible:
-            for other in self._hidden_docks:
-                other.show()
-            self._hidden_docks = []
 
     def _on_choice(self, row: int) -> None:
         path = self.choice.itemData(row)

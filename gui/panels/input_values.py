@@ -15,17 +15,19 @@ from ..canvas.commands import SetUiCommand
 
 
 class InputValueEditor(QWidget):
-    """One line for the value of Input `node_id`; Enter (or leaving the field) commits it."""
+    """One line for the value of Input `node_id`; Enter commits it. (Not on focus-out: the inspector
+    replaces its page while the line may hold the focus, and a commit from a widget being deleted
+    would touch a graph that is no longer shown.)"""
 
     def __init__(self, graph: Graph, node_id: str, undo_stack: QUndoStack, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.graph, self.node_id, self.undo_stack = graph, node_id, undo_stack
         self.line = QLineEdit(self)
         self.line.setObjectName("InputValue")
-        self.line.setPlaceholderText("e.g. 1   [0.1, 0.2]   [[1, 2], [3, 4]]   random")
+        self.line.setPlaceholderText("e.g. 1  [0.1, 0.2]  [[1, 2], [3, 4]]  random, then Enter")
         self.line.setText(str(graph.ui(node_id).get(VALUE_KEY) or ""))
         self.line.setToolTip("A value typed by hand for Graph ▸ Run with Typed Values (not saved as data)")
-        self.line.editingFinished.connect(self.commit)
+        self.line.returnPressed.connect(self.commit)
         self.random = QPushButton("Random", self)
         self.random.clicked.connect(lambda: self.commit(RANDOM))
         self.error = QLabel(self)
@@ -45,6 +47,8 @@ class InputValueEditor(QWidget):
 
     def commit(self, text: Optional[str] = None) -> bool:
         """Check and store the typed value (one undo step); an unfit one is shown, not stored."""
+        if self.node_id not in self.graph:
+            return False
         text = (self.line.text() if text is None else text).strip()
         self.line.setText(text)
         if text == str(self.graph.ui(self.node_id).get(VALUE_KEY) or ""):

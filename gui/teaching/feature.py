@@ -82,7 +82,6 @@ class TeachingFeature(QObject):
         window.addDockWidget(Qt.LeftDockWidgetArea, self.lessons_dock)
         window.tabifyDockWidget(window.palette_dock, self.lessons_dock)   # a lecture needs the text, not the palette
         self.lessons_dock.hide()
-        self.lessons_dock.visibilityChanged.connect(self.lessons.restore_docks)
         self.view_menu.addAction(self.lessons_dock.toggleViewAction())
         window.sig_graph_replaced.connect(self.values.set_graph)
         self.values.set_graph(window.graph)
@@ -143,8 +142,8 @@ class TeachingFeature(QObject):
         training.panel_dock.raise_()
         training.views_dock.show()
         training.views_dock.raise_()
-        if training.controller.active:
-            training.panel.resume()
+        if training.controller.active and training.controller.state == "paused" and training._user_run:
+            training.panel.resume()        # the teacher's own run, paused: go on with it
         else:
             training.panel.start()
 

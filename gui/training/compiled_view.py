@@ -11,7 +11,7 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QPushButton, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QSizePolicy, QPushButton, QSplitter, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from .batch_tasks import CompiledInfo
@@ -91,8 +91,10 @@ class CompiledView(QWidget):
         self.rewrites.currentItemChanged.connect(self._on_pass)
         self.pass_summary = QLabel("", wordWrap=True)
         self.pass_summary.setObjectName("PassSummary")
-        self.compare_button = QPushButton("Before / after on a canvas")
+        self.pass_summary.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)   # the dock keeps its height
+        self.compare_button = QPushButton("Before / after")
         self.compare_button.setEnabled(False)
+        self.compare_button.setToolTip("The selected pass as two canvases: the graph before it and after it")
         self.compare_button.clicked.connect(self.show_comparison)
         self.comparison = None
         self.notes = QLabel("", wordWrap=True)
@@ -109,8 +111,8 @@ class CompiledView(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.rewrites, 1)
         column.addWidget(self.pass_summary)
-        column.addWidget(self.compare_button)
         left.addTab(rewrites, "Rewrites")
+        left.setCornerWidget(self.compare_button)      # in the tab bar: the dock keeps its height
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.code_tabs)
