@@ -23,7 +23,6 @@ from .recorder import LessonRecorder
 LESSONS = Path(__file__).resolve().parents[2] / "resources" / "lessons"
 HEAVY = ("compile", "train", "nan_demo")     # not re-run when Back or a jump replays earlier steps
 TEXT_PT = 15
-READABLE_ZOOM = 0.6
 
 
 def shipped_lessons() -> list[Path]:
@@ -202,12 +201,7 @@ class LessonsPanel(QWidget):
                     window.undo_stack.push(SetUiCommand(window.graph, node_id, "value", text))
         if run_action and step.action != "none":
             self.feature.trigger(step.action, step.args)
-        shown = [n for n in step.highlight if n in window.scene.nodes]
-        if shown:
-            window.scene.select_nodes(shown)
-            if window.view.zoom() < READABLE_ZOOM:     # close enough to read the node's text and values
-                window.view.zoom_by(READABLE_ZOOM / window.view.zoom())
-            window.view.centerOn(window.scene.nodes[shown[0]].sceneBoundingRect().center())
+        self.feature.focus(step.highlight)
 
     def _update(self) -> None:
         step = self._current()

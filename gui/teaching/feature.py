@@ -32,6 +32,7 @@ ACTIONS = {
     "train": ("Start &Training", None, "Train with live curves"),
     "nan_demo": ("Hunt the &NaN", None, "Train the NaN demo until it stops at the culprit node"),
 }
+READABLE_ZOOM = 0.6          # the canvas zoom at which node text and values can be read
 GRAPH_MENU = ("evaluate", "step", None, "show_gradient", "grow_gradient", "hide_gradient", "keep_gradient")
 TOOLBAR = ("evaluate", "step", "show_gradient", "grow_gradient", "hide_gradient")
 
@@ -123,10 +124,26 @@ class TeachingFeature(QObject):
         self.window.view.fit_to_view()
 
     def _grow_gradient(self) -> None:
+        added: list[str] = []
         for _ in range(int(self.action_args.get("count", 1))):
             if self.gradient.grow(self.action_args.get("cost")) is None:
                 break
-        self.window.view.fit_to_view()
+            added += self.window.scene.selected_nodes()
+        self.focus(added)
+
+    def focus(self, nodes: list[str]) -> None:
+        """Select `nodes` and bring them to the middle of the canvas at a size one can read."""
+        scene, view = self.window.scene, self.window.view
+        shown = [n for n in nodes if n in scene.nodes]
+        if not shown:
+            return
+        scene.select_nodes(shown)
+        if view.zoom() < READABLE_ZOOM:
+            view.zoom_by(READABLE_ZOOM / view.zoom())
+        rect = scene.nodes[shown[0]].sceneBoundingRect()
+        for node_id in shown[1:]:
+            rect = rect.united(scene.nodes[node_id].sceneBoundingRect())
+        view.centerOn(rect.center())
 
     def _compile(self) -> None:
         training = getattr(self.window, "training", None)

@@ -194,6 +194,6 @@ class CompiledView(QWidget):
 
         if self.comparison is None:
             self.comparison = PassComparison(self)
-        self.comparison.show_story(self.info.passes[self.rewrites.indexOfTopLevelItem(row)])
-        self.comparison.show()
+        self.comparison.show()          # laid out first, so the views frame the touched nodes at their size
         self.comparison.raise_()
+        self.comparison.show_story(self.info.passes[self.rewrites.indexOfTopLevelItem(row)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -49,4 +50,18 @@ class PassComparison(QDialog):
             scene.set_graph(graph)
             scene.select_nodes(story.nodes)
             title.setText(text + f" — {len(story.changes)} change(s)")
+            self._frame(scene, view, story.nodes)
+
+    @staticmethod
+    def _frame(scene: GraphScene, view: GraphView, nodes: list[str]) -> None:
+        """Show the nodes the pass touched, with some of their neighbourhood, at a readable size."""
+        rect = QRectF()
+        for node_id in nodes:
+            if node_id in scene.nodes:
+                rect = rect.united(scene.nodes[node_id].sceneBoundingRect())
+        if rect.isNull():
             view.fit_to_view()
+            return
+        view.fitInView(rect.adjusted(-250, -150, 250, 150), Qt.KeepAspectRatio)
+        if view.zoom() > 1.0:
+            view.zoom_by(1.0 / view.zoom())
