@@ -20,8 +20,7 @@ from core.graph.fileformat import atomic_write
 FORMAT, VERSION = "loom-lesson", 1
 ACTIONS = ("none", "evaluate", "step", "show_gradient", "grow_gradient", "hide_gradient", "compile",
            "train", "nan_demo")
-ARGUMENTS = {"step": {"count": int}, "grow_gradient": {"count": int, "cost": str}, "show_gradient": {"cost": str},
-             "train": {"steps": int}, "nan_demo": {"steps": int}}
+ARGUMENTS = {"step": {"count": int}, "grow_gradient": {"count": int, "cost": str}, "show_gradient": {"cost": str}}
 TEXT_FIELDS = ("title", "text", "question", "answer")
 MAX_BYTES = 16 * 2**20
 MAX_TEXT = 20_000

@@ -62,7 +62,8 @@ def test_payloads_in_text_fields_stay_text_and_nothing_runs(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("step, message", [
     ({"action": "shutil.rmtree"}, "not one of"),
-    ({"action": "train", "args": {"steps": "__import__('os')"}}, "expected int"),
+    ({"action": "step", "args": {"count": "__import__('os')"}}, "expected int"),
+    ({"action": "step", "args": {"count": 10**9}}, "1 to 100000"),
     ({"action": "train", "args": {"callback": 1}}, "not an argument"),
     ({"graph": "../../etc/passwd.json"}, "without folders"),
     ({"graph": {"format": "loom-graph", "version": 1, "nodes": [{"id": "x", "op": "Eval"}]}}, "unknown op"),
