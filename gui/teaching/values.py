@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.compiler.gradient_view import WRT, compare, finite_differences
 from core.graph import Evaluation, Graph, LoomError
-from core.graph.by_hand import formula, summarize
+from core.graph.by_hand import evaluate_by_hand, formula, summarize
 
 COST = "gradient_cost"       # ui key on a gradient holder: the cost it is the gradient of
 RESET_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "ui_changed")
@@ -71,17 +71,13 @@ class ValuesController(QObject):
         value = summarize(self.evaluation[node_id])
         self.last_formula = f"{node_id}: {text}"
         self._show(node_id, text if "<" not in text else text + "\n" + value)
-        scene = self.window.scene
-        scene.select_nodes([node_id])
-        self.window.view.center_on_node(node_id)
+        self.window.view.center_on_node(node_id)      # selects it too
         self.sig_message.emit(f"Step {self.step_index}/{len(self.evaluation.order)}: {self.last_formula}")
         return node_id
 
     # ---- Internals
 
     def _evaluate(self) -> Optional[Evaluation]:
-        from core.graph.by_hand import evaluate_by_hand
-
         try:
             self.evaluation, self.weights = evaluate_by_hand(self.graph, self.window.weights)
         except LoomError as e:
