@@ -117,3 +117,18 @@ def test_text_fields_are_shown_as_text_never_run(qtbot, window, tmp_path, monkey
     assert window.graph.ui("x")["value"] == payloads[0]
     assert "'x'" in window.statusBar().currentMessage() and not ran
     assert not Path("/tmp/pwned").exists()
+
+
+def test_edited_texts_are_kept_and_saved(qtbot, window, tmp_path):
+    panel = window.teaching.lessons
+    panel.load_path(next(p for p in shipped_lessons() if "tanh" in p.stem))
+    qtbot.mouseClick(panel.edit_button, Qt.LeftButton)
+    assert panel.edit_text.isVisible() and panel.edit_text.toPlainText() == panel.lesson.steps[0].text
+    panel.edit_text.selectAll()
+    qtbot.keyClicks(panel.edit_text, "Our own words.")
+    panel.edit_question.clear()
+    qtbot.keyClicks(panel.edit_question, "Which shape?")
+    qtbot.mouseClick(panel.edit_button, Qt.LeftButton)
+    assert panel.text.text() == "Our own words." and panel.question.text() == "Predict: Which shape?"
+    assert panel.save_to(tmp_path / "mine.json")
+    assert load_lesson(tmp_path / "mine.json").steps[0].text == "Our own words."

@@ -161,3 +161,19 @@ def test_a_graph_with_layers_says_to_expand_them(window):
     window.teaching.actions["show_gradient"].trigger()
     assert "Expand Layer" in window.statusBar().currentMessage()
     assert not any(window.graph.ui(n).get(SHOWN) for n in window.graph.nodes)
+
+
+def test_with_several_scalar_outputs_the_user_chooses_the_cost(window):
+    open_example(window, "f_xy")
+    window.graph.add_node("Mul", node_id="g", ui={"pos": [600, 300]})
+    window.graph.connect("x", "y", "g", "a")
+    window.graph.connect("x", "y", "g", "b")
+    asked = []
+    window.teaching.gradient.choose_cost = lambda parent, costs: asked.append(costs) or "g"
+    window.scene.clearSelection()
+    window.teaching.actions["show_gradient"].trigger()
+    assert asked and {"f", "g"} <= set(asked[0])
+    holders = {window.graph.ui(n).get("gradient_wrt"): n for n in window.graph.nodes if window.graph.ui(n).get(SHOWN)}
+    assert set(holders) - {None} == {"x"}          # g = x * x depends on x only
+    window.teaching.actions["evaluate"].trigger()
+    assert shown_value(window, holders["x"]) == "= 2"  # d(x * x)/dx at x = 1
