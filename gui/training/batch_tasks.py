@@ -139,4 +139,8 @@ def describe_compiled(run: Run) -> CompiledInfo:
                       + ", ".join(f"{node} {1e3 * t:.3f} ms" for node, t in slowest) + ".")
     if not step.kernels:
         info.notes.append("Nothing in this step fused into a kernel: every op runs as it is.")
+    fused = info.passes[-1].kernels_after if info.passes else 0
+    if fused > len(step.kernels):
+        info.notes.append(f"The {fused} fused groups run as {len(step.kernels)} kernels: groups of the same "
+                          "expression and shape share one call.")
     return info
