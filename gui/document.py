@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from core.compiler.gradient_view import forward_part
 from core.graph import Graph, load_graph, save_graph
 from core.graph.fileformat import weights_path
 
@@ -59,7 +60,7 @@ class Document:
         if target is None:
             raise ValueError("no file name given")
         weights = self.matching_weights()
-        save_graph(target, self.graph, weights)
+        save_graph(target, forward_part(self.graph), weights)   # a shown gradient is saved only once kept
         if not weights:
             # a companion left from an earlier save would no longer match the graph and
             # make the file unreadable; save_graph writes none when there are no weights

@@ -21,6 +21,7 @@ from .canvas.view import GraphView
 from .document import Document
 from .export_actions import ExportActions
 from .training.install import install_training
+from .teaching.feature import install_teaching
 from .file_actions import FileActions
 from .icons import icon
 from .panels.inspector import InspectorPanel
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.set_document(self.document)
         self.training = install_training(self)
+        self.teaching = install_teaching(self)
         self._layout_restored = False
         QTimer.singleShot(0, self._first_layout)   # after the training docks are tabbed in
 

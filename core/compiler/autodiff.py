@@ -2,7 +2,8 @@
 
 Walks the nodes between the cost and the parameters in reverse topological order, calls each
 op's gradient rule, sums fan-out with Add nodes and undoes broadcasting with SumLike. New
-nodes carry role="grad" so the canvas can show the backward graph.
+nodes carry role="grad" so the canvas can show the backward graph, and ui "grad_of" naming the
+forward node whose rule (or fan-out sum) made them, so it can grow them one forward node at a time.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from core.graph.executor import Ref, as_port
 from core.graph.expand import expand_layers, is_layer
 from core.graph.registry import call_rule
 from core.graph.validate import Diagnostic
+
+GRAD_OF = "grad_of"
 
 
 @dataclass
@@ -69,11 +72,14 @@ def add_gradients(graph: Graph, cost: Ref, wrt: Optional[list[str]] = None) -> G
     for p in targets:
         between |= (nx.descendants(graph.nx, p) | {p}) & upstream
     builder = Builder(graph, role="grad", prefix="d_")
+    builder.ui = {GRAD_OF: cost[0]}
     cotangents: dict[tuple[str, str], list[Var]] = {cost: [builder.const(1.0, cost_type.dtype)]}
     for node_id in reversed(graph.topological_order(between)):
+        builder.ui = {GRAD_OF: node_id}
         _backprop_node(graph, builder, node_id, cotangents, between)
     for p in targets:
         parts = cotangents.get((p, "y"))
+        builder.ui = {GRAD_OF: p}
         if parts:
             total = _sum(parts)
             result.grads[p] = (total.node, total.port)

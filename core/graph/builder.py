@@ -80,6 +80,7 @@ class Builder:
         self.role = role
         self.prefix = prefix
         self.types = dict(graph.types())
+        self.ui: Optional[dict] = None     # given to every node added (autodiff notes each node's origin)
 
     def var(self, node: str, port: str = "y") -> Var:
         """The Var of an existing output port (its type must be known)."""
@@ -90,7 +91,7 @@ class Builder:
         """Add one node fed by `inputs`; returns a Var per output port."""
         spec = get_op(op)
         node = self.graph.add_node(op, attrs, node_id=self.graph.unique_id(name or self.prefix + op.lower()),
-                                   role=self.role, ui=ui)
+                                   role=self.role, ui=ui if ui is not None else self.ui)
         for port, var in zip(spec.input_names(self.graph.attrs(node)), inputs):
             self.graph.connect(var.node, var.port, node, port, typed=False)
         outs = infer_node(self.graph, node, [v.type for v in inputs])  # the type check, done once

@@ -70,14 +70,15 @@ def edge_styles(values: Mapping[EdgeKey, float]) -> dict[EdgeKey, tuple[QColor, 
 
 
 def group_pairs(groups: Any) -> list[tuple[str, list[str]]]:
-    """[(kernel name, node ids)] from {name: nodes}, [(name, nodes)] or objects with .name and .users/.covers."""
+    """[(kernel name, node ids)] from {name: nodes}, [(name, nodes)], [(name, nodes, colour)] or objects
+    with .name and .users/.covers."""
     if groups is None:
         return []
     items = groups.items() if isinstance(groups, Mapping) else groups
     pairs = []
     for entry in items:
-        if isinstance(entry, tuple) and len(entry) == 2:
-            name, nodes = entry
+        if isinstance(entry, (tuple, list)) and len(entry) in (2, 3):
+            name, nodes = entry[0], entry[1]
         else:
             name = getattr(entry, "name", "")
             nodes = getattr(entry, "users", None) or getattr(entry, "covers", None) or ()
@@ -95,6 +96,7 @@ class CanvasOverlays:
         self.edge_values: dict[EdgeKey, float] = {}
         self._edge_styles: dict[EdgeKey, tuple[QColor, float, str]] = {}
         self.groups: list[tuple[str, list[str]]] = []
+        self.group_colours: dict[str, str] = {}     # a group's own colour (its part), when given
         self.group_items: list[KernelGroupItem] = []
 
     # ---- Setting
@@ -139,6 +141,8 @@ class CanvasOverlays:
                 self.scene.removeItem(item)
         self.group_items = []
         self.groups = [(name, nodes) for name, nodes in group_pairs(groups) if nodes]
+        self.group_colours = {str(e[0]): str(e[2]) for e in (groups if isinstance(groups, list) else [])
+                              if isinstance(e, (tuple, list)) and len(e) == 3}
         self.build_groups()
 
     # ---- Following the scene
@@ -153,7 +157,8 @@ class CanvasOverlays:
             inset = max((seen.get(n, 0) for n in nodes), default=0)
             for n in nodes:
                 seen[n] = seen.get(n, 0) + 1
-            item = KernelGroupItem(name, members, QColor(GROUP_COLOURS[index % len(GROUP_COLOURS)]), inset)
+            colour = self.group_colours.get(name, GROUP_COLOURS[index % len(GROUP_COLOURS)])
+            item = KernelGroupItem(name, members, QColor(colour), inset)
             self.scene.addItem(item)
             self.group_items.append(item)
 

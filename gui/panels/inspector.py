@@ -16,6 +16,7 @@ from ..canvas.commands import SetAttrCommand
 from ..canvas.naming import RenameNodeCommand
 from ..icons import category_icon
 from .attr_editors import AttrEditor, CancelLineEdit, make_editor
+from .input_values import InputValueEditor
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
 
@@ -195,6 +196,8 @@ class InspectorPanel(QWidget):
             form.addRow("", self.infer_button)
         if not spec.attrs:
             form.addRow(QLabel("This op has no attributes.", page))
+        if spec.name == "Input":
+            form.addRow(QLabel("value", page), InputValueEditor(self.graph, node_id, self.undo_stack, page))
         column.addLayout(form)
         self.types_label = QLabel(page)
         self.types_label.setObjectName("InspectorTypes")

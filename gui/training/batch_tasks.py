@@ -11,6 +11,7 @@ from typing import Optional
 import networkx as nx
 import numpy as np
 
+from core.compiler.explain import PassStory, annotate_kernel, credit, owners, pass_stories
 from core.graph import Graph, evaluate
 from core.training import Run
 
@@ -96,6 +97,7 @@ class KernelInfo:
     cpu_source: str = ""
     cuda_source: str = ""
     seconds: Optional[float] = None
+    annotated: str = ""          # cpu_source with each op line naming its node
 
 
 @dataclass
@@ -106,32 +108,7 @@ class CompiledInfo:
     rewrites: list[str] = field(default_factory=list)
     step_source: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def user_node_of(node: str, user_nodes: set[str]) -> Optional[str]:
-    """The user's node a training-graph node comes from: itself, or the layer whose prefix it carries."""
-    if node in user_nodes:
-        return node
-    best = None
-    for user in user_nodes:
-        if node.startswith(user + "_") and (best is None or len(user) > len(best)):
-            best = user
-    return best
-
-
-def users_of(optimized: Graph, kernel_node: str, covers: list[str], user_nodes: set[str]) -> list[str]:
-    """The user's nodes a kernel works for: those its nodes come from, else (for gradient and optimizer
-    kernels) those whose values the kernel reads in the optimized graph, e.g. the layer whose activation
-    a backward kernel uses, or the weight whose optimizer slots it updates."""
-    direct = {u for u in (user_node_of(n, user_nodes) for n in covers) if u}
-    if direct:
-        return sorted(direct)
-    read = set()
-    for port in optimized.spec(kernel_node).input_names(optimized.attrs(kernel_node)):
-        source = optimized.source(kernel_node, port)
-        if source and (optimized.role(source[0]) is None or optimized.op_name(source[0]) == "Parameter"):
-            read.add(user_node_of(source[0], user_nodes))   # optimizer slots carry their weight's key
-    return sorted(u for u in read if u)
+    passes: list[PassStory] = field(default_factory=list)
 
 
 def _part(graph: Graph, node: str) -> str:
@@ -145,17 +122,25 @@ def describe_compiled(run: Run) -> CompiledInfo:
     step = run.train_function
     user_nodes = set(run.graph.nodes)
     times = run.profile()
-    info = CompiledInfo(rewrites=[str(r) for r in step.rewrites], step_source=step.source)
+    owner = owners(run.train_graph, step.updates, user_nodes)
+    info = CompiledInfo(rewrites=[str(r) for r in step.rewrites], step_source=step.source,
+                        passes=pass_stories(run.train_graph, step.outputs, step.updates, user_nodes,
+                                            {"max_operands": step.device.max_operands}))
     for name, sources in step.kernels.items():
         covers = list(step.groups.get(name, []))
-        users = users_of(step.optimized, step.kernel_nodes[name], covers, user_nodes)
+        users = credit(covers, owner)
         part = _part(run.train_graph, covers[-1]) if covers else "forward"
-        info.kernels.append(KernelInfo(name, covers, users, part, "", str(sources.get("cpu", "")),
-                                       str(sources.get("cuda", "")), times.get(step.kernel_nodes[name])))
+        cpu = str(sources.get("cpu", ""))
+        info.kernels.append(KernelInfo(name, covers, users, part, "", cpu, str(sources.get("cuda", "")),
+                                       times.get(step.kernel_nodes[name]), annotate_kernel(cpu, covers, owner)))
     slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
     info.notes.append(f"Times per call on the next batch (median of 20 runs): the whole step "
                       f"{1e3 * sum(times.values()):.3f} ms; slowest: "
                       + ", ".join(f"{node} {1e3 * t:.3f} ms" for node, t in slowest) + ".")
     if not step.kernels:
         info.notes.append("Nothing in this step fused into a kernel: every op runs as it is.")
+    fused = info.passes[-1].kernels_after if info.passes else 0
+    if fused > len(step.kernels):
+        info.notes.append(f"The {fused} fused groups run as {len(step.kernels)} kernels: groups of the same "
+                          "expression and shape share one call.")
     return info

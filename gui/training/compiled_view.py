@@ -11,10 +11,12 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import (QLabel, QListWidget, QPlainTextEdit, QPushButton, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QSizePolicy, QPushButton, QSplitter, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from .batch_tasks import CompiledInfo
+
+PART_COLOURS = {"forward": "#3182bd", "backward": "#8a3ab9", "optimizer": "#2c7a7b"}   # as theme.ROLE_COLOURS
 
 KEYWORDS = ("def return for in if else elif while import from as with lambda None True False and or not "
             "extern const float double long int void unsigned for return __global__ __device__ "
@@ -61,11 +63,14 @@ class CompiledView(QWidget):
     """Kernels (grouped over the user's nodes), rewrites, step code and kernel sources.
 
     `sig_compile_requested` asks the feature to gather a CompiledInfo; `sig_kernel_selected(user nodes)`
-    lets it highlight the group on the canvas.
+    lets it highlight the group on the canvas; `sig_groups_ready` hands it every kernel's outline
+    (coloured by part); `sig_pass_selected` the nodes a rewrite pass touched with its counts.
     """
 
     sig_compile_requested = Signal()
     sig_kernel_selected = Signal(list)
+    sig_groups_ready = Signal(list)            # [(title, user nodes, colour)] to outline on the canvas
+    sig_pass_selected = Signal(list, str)      # the user's nodes a pass touched, and its before/after
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -80,7 +85,18 @@ class CompiledView(QWidget):
         self.kernels.setColumnWidth(2, 75)
         self.kernels.setColumnWidth(3, 40)
         self.kernels.currentItemChanged.connect(self._on_kernel)
-        self.rewrites = QListWidget()
+        self.rewrites = QTreeWidget()
+        self.rewrites.setHeaderLabels(["Pass", "Ops", "Fused", "Your nodes"])
+        self.rewrites.setColumnWidth(0, 150)
+        self.rewrites.currentItemChanged.connect(self._on_pass)
+        self.pass_summary = QLabel("", wordWrap=True)
+        self.pass_summary.setObjectName("PassSummary")
+        self.pass_summary.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)   # the dock keeps its height
+        self.compare_button = QPushButton("Before / after")
+        self.compare_button.setEnabled(False)
+        self.compare_button.setToolTip("The selected pass as two canvases: the graph before it and after it")
+        self.compare_button.clicked.connect(self.show_comparison)
+        self.comparison = None
         self.notes = QLabel("", wordWrap=True)
         self.notes.setStyleSheet("color: #8a5a00;")
         self.step_code, self.cpu_code, self.cuda_code = code_editor(), code_editor(), code_editor()
@@ -90,7 +106,13 @@ class CompiledView(QWidget):
         self.code_tabs.addTab(self.cuda_code, "Kernel: CUDA C")
         left = QTabWidget()
         left.addTab(self.kernels, "Fused kernels")
-        left.addTab(self.rewrites, "Rewrites")
+        rewrites = QWidget()
+        column = QVBoxLayout(rewrites)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.rewrites, 1)
+        column.addWidget(self.pass_summary)
+        left.addTab(rewrites, "Rewrites")
+        left.setCornerWidget(self.compare_button)      # in the tab bar: the dock keeps its height
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.code_tabs)
@@ -114,10 +136,11 @@ class CompiledView(QWidget):
             item.setToolTip(0, k.expression or k.name)
             item.setToolTip(1, "covers: " + ", ".join(k.covers))
             self.kernels.addTopLevelItem(item)
-        self.rewrites.clear()
-        self.rewrites.addItems(info.rewrites or ["(no rewrite fired)"])
+        self._show_passes(info)
         self.step_code.setPlainText(info.step_source)
         self.notes.setText(" ".join(info.notes))
+        self.sig_groups_ready.emit([(f"{k.name} · {k.part}", list(k.user_nodes), PART_COLOURS.get(k.part, "#636363"))
+                                    for k in info.kernels])
         if info.kernels:
             self.kernels.setCurrentItem(self.kernels.topLevelItem(0))
         else:
@@ -128,6 +151,49 @@ class CompiledView(QWidget):
         if item is None or self.info is None:
             return
         kernel = self.info.kernels[self.kernels.indexOfTopLevelItem(item)]
-        self.cpu_code.setPlainText(kernel.cpu_source)
+        self.cpu_code.setPlainText(kernel.annotated or kernel.cpu_source)
         self.cuda_code.setPlainText(kernel.cuda_source)
         self.sig_kernel_selected.emit(list(kernel.user_nodes))
+
+    def _show_passes(self, info: CompiledInfo) -> None:
+        """One row per pass (op and fused-group counts before -> after), its changes in words below it."""
+        self.rewrites.clear()
+        for story in info.passes:
+            row = QTreeWidgetItem([story.phase, f"{story.ops_before} → {story.ops_after}",
+                                   f"{story.kernels_before} → {story.kernels_after}", ", ".join(story.touched)])
+            row.setToolTip(3, ", ".join(story.touched))
+            for change in story.changes:
+                child = QTreeWidgetItem([change])
+                child.setToolTip(0, change)
+                row.addChild(child)
+            self.rewrites.addTopLevelItem(row)
+            for i in range(row.childCount()):
+                row.child(i).setFirstColumnSpanned(True)
+        if not info.passes:
+            self.rewrites.addTopLevelItems([QTreeWidgetItem([r]) for r in info.rewrites or ["(no rewrite fired)"]])
+
+    def _on_pass(self, item: Optional[QTreeWidgetItem], previous: Optional[QTreeWidgetItem] = None) -> None:
+        if item is None or self.info is None or not self.info.passes:
+            return
+        row = item.parent() or item
+        story = self.info.passes[self.rewrites.indexOfTopLevelItem(row)]
+        text = (f"{story.phase}: before {story.ops_before} ops and {story.kernels_before} fused groups, after "
+                f"{story.ops_after} ops and {story.kernels_after} fused groups; {len(story.changes)} change(s)"
+                + (f", touching {', '.join(story.touched)}." if story.touched else "."))
+        self.pass_summary.setText(text)
+        self.compare_button.setEnabled(True)
+        self.sig_pass_selected.emit(list(story.touched), text)
+
+    def show_comparison(self) -> None:
+        """Open the selected pass as a before/after pair of canvases."""
+        row = self.rewrites.currentItem()
+        if row is None or self.info is None or not self.info.passes:
+            return
+        row = row.parent() or row
+        from .pass_compare import PassComparison
+
+        if self.comparison is None:
+            self.comparison = PassComparison(self)
+        self.comparison.show()          # laid out first, so the views frame the touched nodes at their size
+        self.comparison.raise_()
+        self.comparison.show_story(self.info.passes[self.rewrites.indexOfTopLevelItem(row)])

@@ -114,6 +114,8 @@ class TrainingFeature(QObject):
         self.inspect.sig_node_activated.connect(lambda node: self._scene_call("select_nodes", [node]))
         self.compiled.sig_compile_requested.connect(self.show_compiled)
         self.compiled.sig_kernel_selected.connect(lambda nodes: self._scene_call("select_nodes", nodes))
+        self.compiled.sig_groups_ready.connect(lambda groups: self._scene_call("set_kernel_groups", groups))
+        self.compiled.sig_pass_selected.connect(self._show_pass)
         window.installEventFilter(self)
         app = QCoreApplication.instance()
         if app is not None:
@@ -274,6 +276,12 @@ class TrainingFeature(QObject):
                 method(*args)
                 return True
         return False
+
+    def _show_pass(self, nodes: list, text: str) -> None:
+        """A rewrite pass picked in the Compiled view: select the user's nodes it touched, say what it did."""
+        self._scene_call("select_nodes", nodes)
+        if hasattr(self.window, "statusBar"):
+            self.window.statusBar().showMessage(text, 15000)
 
     def _on_run_starting(self, label: str) -> None:
         self._asked = False

@@ -1,4 +1,5 @@
-"""Rebuild the training examples (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo).
+"""Rebuild the examples (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo, and the
+values-by-hand graphs f_xy and tanh_layer, which carry typed input values and no training).
 
 Each example is a small graph with its training configuration, saved in Graph ▸ Arrange's layout
 (core/graph/arrange.py); the hand-written lecture graphs (seed_*.json) are re-laid in the same way,
@@ -176,8 +177,52 @@ def nan_demo() -> None:
                         "shuffle": True})
 
 
+def by_hand(s: Sketch, values: dict) -> None:
+    """Type each Input's value (what Inspector ▸ value stores), so Run shows numbers at once."""
+    for node_id, text in values.items():
+        s.graph.set_ui(node_id, "value", text)
+
+
+def f_xy() -> None:
+    s = Sketch("f(x, y) = 3x + xy + 3y", "The lecture's scalar function: type x and y, press Run, then "
+               "Graph ▸ Show Gradient to see df/dx = 3 + y and df/dy = x + 3 as nodes.")
+    s.add("Input", "x", 0, 0, shape=[], dtype="float64")
+    s.add("Input", "y", 0, 2, shape=[], dtype="float64")
+    s.add("Constant", "three", 0, 1, value=3.0, dtype="float64")
+    s.add("Mul", "three_x", 1, 0)
+    s.add("Mul", "xy", 1, 1)
+    s.add("Mul", "three_y", 1, 2)
+    s.add("Add", "sum", 2, 0.5)
+    s.add("Add", "f", 3, 1)
+    for src, dst, port in (("three", "three_x", "a"), ("x", "three_x", "b"), ("x", "xy", "a"), ("y", "xy", "b"),
+                           ("three", "three_y", "a"), ("y", "three_y", "b"), ("three_x", "sum", "a"),
+                           ("xy", "sum", "b"), ("sum", "f", "a"), ("three_y", "f", "b")):
+        s.wire(src, dst, port)
+    by_hand(s, {"x": "1", "y": "1"})
+    s.save("f_xy", {})
+
+
+def tanh_layer() -> None:
+    s = Sketch("tanh(x W + b)", "The lecture's layer with its numbers: activation = tanh(inputX inputW + "
+               "inputB) = [0.21, 0.07].")
+    s.add("Input", "inputX", 0, 0, shape=[3], dtype="float64")
+    s.add("Input", "inputW", 0, 1, shape=[3, 2], dtype="float64")
+    s.add("Input", "inputB", 1, 1.5, shape=[2], dtype="float64")
+    s.add("MatMul", "xW", 1, 0)
+    s.add("Add", "preactivation", 2, 0.5)
+    s.add("Tanh", "activation", 3, 0.5)
+    s.wire("inputX", "xW", "a")
+    s.wire("inputW", "xW", "b")
+    s.wire("xW", "preactivation", "a")
+    s.wire("inputB", "preactivation", "b")
+    s.chain("preactivation", "activation")
+    by_hand(s, {"inputX": "[0.1, 0.2, 0.3]", "inputW": "[[0.1, -0.2], [-0.4, 0.5], [0.6, -0.7]]",
+                "inputB": "[0.1, 0.2]"})
+    s.save("tanh_layer", {})
+
+
 if __name__ == "__main__":
-    for make in (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo):
+    for make in (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo, f_xy, tanh_layer):
         make()
         print("wrote", make.__name__)
     for name in ("seed_mlp", "seed_vectors"):

@@ -25,6 +25,7 @@ CULPRIT = QColor("#e8590c")
 SUMMARY_PT = 7.5
 PORT_PT = 8.5          # the body text (port names): the size readability is judged by
 NAME_PT = 10.0
+VALUE_PT = 9.0          # the values under a node are read from the back of a lecture hall
 BIG_LABEL_PX = 12.0    # zoomed out below readable text, the name alone is drawn about this tall on screen
 DETAIL_PX = 6.0        # ... that is, once the body text would be smaller than this on screen
 
@@ -79,7 +80,9 @@ class NodeItem(QGraphicsItem):
         self.role = graph.role(self.node_id)
         self.attrs = graph.attrs(self.node_id)
         self.from_layer = bool(graph.ui(self.node_id).get("layer"))
+        origin = graph.ui(self.node_id).get("grad_of")     # the forward node a gradient node came from
         self.op_label = spec.name + (f" · {self.role}" if self.role else "") + \
+            (f" of {origin}" if self.role == "grad" and isinstance(origin, str) else "") + \
             (" · from layer" if self.from_layer else "")
         in_names = spec.input_names(self.attrs)
         out_names = spec.output_names()
@@ -283,9 +286,9 @@ class NodeItem(QGraphicsItem):
             painter.drawText(badge.adjusted(6 * s, 0, -6 * s, 0), Qt.AlignCenter, text)
         lines = self.overlay_lines()
         if lines:
-            painter.setFont(theme.font(7.5))
-            painter.setPen(theme.MUTED)
-            metrics = QFontMetricsF(theme.font(7.5))
+            painter.setFont(theme.font(VALUE_PT, bold=True))
+            painter.setPen(theme.TEXT)
+            metrics = QFontMetricsF(theme.font(VALUE_PT, bold=True))
             y = self.height + 2 * s
             for line in lines:
                 text = metrics.elidedText(line, Qt.ElideRight, self.width)

@@ -1,0 +1,1 @@
+"""The Lessons panel: plays, records and edits lesson files (core.training.lessons)."""

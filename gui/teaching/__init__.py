@@ -1,0 +1,1 @@
+"""Teaching on the canvas: values by hand, the gradient graph, lessons."""

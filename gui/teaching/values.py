@@ -1,0 +1,132 @@
+"""Run and Step with values by hand: every node shows what it computed under it on the canvas.
+
+Run evaluates the whole graph (core.graph.by_hand); Step reveals one node at a time in
+topological order, selecting it and showing its formula with the numbers put in. Gradient nodes
+that hold d(cost)/d(input or parameter) also show the finite-difference estimate they agree with.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QObject, Signal
+
+from core.compiler.gradient_view import WRT, compare, finite_differences
+from core.graph import Evaluation, Graph, LoomError
+from core.graph.by_hand import evaluate_by_hand, formula, summarize
+
+COST = "gradient_cost"       # ui key on a gradient holder: the cost it is the gradient of
+RESET_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "ui_changed")
+
+
+class ValuesController(QObject):
+    """Puts values on the scene's nodes; forgets them when the graph changes."""
+
+    sig_message = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.graph: Optional[Graph] = None
+        self.shown: set[str] = set()
+        self.evaluation: Optional[Evaluation] = None
+        self.step_index = 0
+        self.last_formula = ""
+
+    # ---- Public API
+
+    def set_graph(self, graph: Optional[Graph]) -> None:
+        if self.graph is not None:
+            for name in RESET_EVENTS:
+                getattr(self.graph.events, name).disconnect(self._on_edited)
+        self.graph = graph
+        self._forget()
+        if graph is not None:
+            for name in RESET_EVENTS:
+                getattr(graph.events, name).connect(self._on_edited)
+
+    def run(self) -> bool:
+        """Evaluate everything and show every value; False (with a message) when it cannot."""
+        evaluation = self._evaluate()
+        if evaluation is None:
+            return False
+        self._clear()
+        for node_id in evaluation.order:
+            self._show(node_id, summarize(evaluation[node_id]))
+        self._show_checks(evaluation)
+        self.step_index = len(evaluation.order)
+        self.sig_message.emit(f"Evaluated {len(evaluation.order)} nodes with the typed values.")
+        return True
+
+    def step(self) -> Optional[str]:
+        """Show the next node in topological order with its formula; returns that node (None: cannot)."""
+        if self.evaluation is None or self.step_index >= len(self.evaluation.order):
+            evaluation = self._evaluate()
+            if evaluation is None:
+                return None
+            self._clear()
+            self.step_index = 0
+        node_id = self.evaluation.order[self.step_index]
+        self.step_index += 1
+        text = formula(self.graph, node_id, self.evaluation)
+        value = summarize(self.evaluation[node_id])
+        self.last_formula = f"{node_id}: {text}"
+        self._show(node_id, text if "<" not in text else text + "\n" + value)
+        self.window.view.center_on_node(node_id)      # selects it too
+        self.sig_message.emit(f"Step {self.step_index}/{len(self.evaluation.order)}: {self.last_formula}")
+        return node_id
+
+    # ---- Internals
+
+    def _evaluate(self) -> Optional[Evaluation]:
+        try:
+            self.evaluation, self.weights = evaluate_by_hand(self.graph, self.window.weights)
+        except LoomError as e:
+            self.evaluation = None
+            where = f"'{e.node}': " if getattr(e, "node", None) else ""
+            self.sig_message.emit(f"Cannot evaluate: {where}{e.message}")
+            if getattr(e, "node", None):
+                self.window.scene.select_nodes([e.node])
+            return None
+        return self.evaluation
+
+    def _show_checks(self, evaluation: Evaluation) -> None:
+        """Under each gradient holder: its finite-difference estimate, and whether they agree."""
+        graph = self.graph
+        holders = {graph.ui(n)[WRT]: n for n in graph.nodes if graph.ui(n).get(WRT)}
+        if not holders:
+            return
+        cost = graph.ui(next(iter(holders.values()))).get(COST)
+        try:
+            checks = finite_differences(graph, cost, list(holders), self.weights)
+        except LoomError as e:
+            self.sig_message.emit(f"No finite-difference check: {e.message}")
+            return
+        for wrt, node_id in holders.items():
+            ok, error = compare(evaluation[node_id], checks[wrt])
+            picks, estimates = checks[wrt]
+            estimate = summarize(estimates[0]).lstrip("= ") if picks == [()] else f"agrees on {len(picks)}"
+            badge = f"✓ finite diff. {estimate}" if ok else f"✗ finite diff. off by {error:.1e}"
+            self._show(node_id, summarize(evaluation[node_id]).splitlines()[0] + "\n" + badge)
+
+    def _show(self, node_id: str, text: str) -> None:
+        self.window.scene.set_node_summary(node_id, text)
+        self.shown.add(node_id)
+
+    def _clear(self) -> None:
+        for node_id in list(self.shown):
+            if self.graph is not None and node_id in self.graph:
+                self.window.scene.set_node_summary(node_id, "")
+        self.shown = set()
+
+    def _forget(self) -> None:
+        self.shown = set()
+        self.evaluation = None
+        self.step_index = 0
+
+    def _on_edited(self, *args) -> None:
+        if args and len(args) >= 2 and args[1] == "pos":
+            return
+        if self.shown:
+            self._clear()
+        self.evaluation = None
+        self.step_index = 0
