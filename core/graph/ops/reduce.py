@@ -26,6 +26,13 @@ def _back(g, x, axes, keepdims):
     return apply("BroadcastLike", g, x, axes=axes, keepdims=keepdims)
 
 
+def _max_grad(g, x, y, axes, keepdims):
+    """Ties share: each element equal to the maximum gets g divided by how many are."""
+    hit = apply("Equal", x, _back(y, x, axes, keepdims))
+    count = apply("Sum", hit, axes=axes, keepdims=keepdims)
+    return (_back(g / count, x, axes, keepdims) * hit,)
+
+
 register(OpSpec(
     "Sum", "Reduce", "Sum of x over the given axes.", X, _reduce_type,
     lambda x, axes, keepdims: np.sum(x, axis=_np_axes(axes, x), keepdims=keepdims),
@@ -38,9 +45,7 @@ register(OpSpec(
 register(OpSpec(
     "Max", "Reduce", "Largest element of x over the given axes (ties share the gradient).", X,
     _reduce_type, lambda x, axes, keepdims: np.max(x, axis=_np_axes(axes, x), keepdims=keepdims),
-    attrs=AXES,
-    grad=lambda g, x, y, axes, keepdims: (
-        _back(g, x, axes, keepdims) * apply("Equal", x, _back(y, x, axes, keepdims)),)))
+    attrs=AXES, grad=_max_grad))
 
 
 # ---- Helpers that gradients produce (not in the palette)
@@ -63,7 +68,8 @@ register(OpSpec(
     grad=lambda g, x, like, y, axes, keepdims: (
         apply("SumLike", g, x) if keepdims else apply("Sum", g, axes=axes), None)))
 register(OpSpec(
-    "Size", INTERNAL, "How many elements of x lie in the given axes, as a float scalar.", X,
+    "Size", INTERNAL, "How many elements of x lie in the given axes, as a float scalar.",
+    (Port("x", "only its shape is read", differentiable=False),),
     lambda types, axes: [TensorType(_size_dtype(types[0]), ())],
     lambda x, axes: np.asarray(np.prod([x.shape[a] for a in _np_axes(axes, x)]),
                                dtype=x.dtype if x.dtype.kind == "f" else np.float32),

@@ -108,7 +108,20 @@ CASES = [
     Case("SumLike", {"x": (2, 3, 4), "like": (3, 1)}, batch=False),
     Case("BroadcastLike", {"x": (3,), "like": (3, 4)}, {"axes": 1}, batch=False),
     Case("BroadcastLike", {"x": (3, 1), "like": (3, 4)}, {"axes": 1, "keepdims": True}),
-    Case("ReshapeLike", {"x": (12,), "like": (3, 4)}, batch=False),
+    Case("ReshapeLike", {"x": (12,), "like": (3, 4)}, batch=False),    Case("Slice", {"x": (2, 5)}, {"axis": 1, "start": 1, "stop": 4}),
+    Case("ScatterAdd", {"g": (2, 3, 4), "ids": (2, 3), "like": (5, 4)}, ints={"ids": 5}, batch=False),
+    Case("ConvGradInput", {"g": (2, 3, 3, 3), "w": (3, 2, 3, 3), "like": (2, 2, 5, 5)}, batch=False),
+    Case("ConvGradKernel", {"x": (2, 2, 5, 5), "g": (2, 3, 3, 3), "like": (3, 2, 3, 3)}, batch=False),
+    Case("MaxPoolGrad", {"g": (2, 2, 3, 3), "x": (2, 2, 6, 6)}),
+    Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
+    Case("Slice", {"x": (2, 5, 3)}, {"axis": 2, "start": 0, "stop": 2}),
+    Case("UnSlice", {"g": (2, 3), "like": (2, 5)}, {"axis": 1, "start": 1, "stop": 4}),
+    Case("ConvGradInput", {"g": (2, 3, 3, 3), "w": (3, 2, 3, 2), "like": (2, 2, 6, 5)},
+         {"stride": 2, "padding": 1}, batch=False),
+    Case("ConvGradKernel", {"x": (2, 2, 6, 5), "g": (2, 3, 3, 3), "like": (3, 2, 3, 2)},
+         {"stride": 2, "padding": 1}, batch=False),
+    Case("MaxPoolGrad", {"g": (2, 2, 3, 3), "x": (2, 2, 7, 7)}, {"size": 3, "stride": 2}),
+    Case("MaxPoolPick", {"h": (2, 2, 6, 6), "x": (2, 2, 6, 6)}),
 ]
 
 # Forward-only cases for ops without gradients.
@@ -119,17 +132,11 @@ FORWARD_ONLY = [
     Case("Equal", {"a": M, "b": M}), Case("Sign", {"x": M}),
     Case("InRange", {"x": M}, {"lo": -0.5, "hi": 0.5}),
     Case("Size", {"x": (2, 3, 4)}, {"axes": [0, 2]}),
-    Case("Slice", {"x": (2, 5)}, {"axis": 1, "start": 1, "stop": 4}),
     Case("OneHot", {"labels": (4,), "like": (4, 3)}, ints={"labels": 3}),
-    Case("ScatterAdd", {"g": (2, 3, 4), "ids": (2, 3), "like": (5, 4)}, ints={"ids": 5}, batch=False),
-    Case("ConvGradInput", {"g": (2, 3, 3, 3), "w": (3, 2, 3, 3), "like": (2, 2, 5, 5)}, batch=False),
-    Case("ConvGradKernel", {"x": (2, 2, 5, 5), "g": (2, 3, 3, 3), "like": (3, 2, 3, 3)}, batch=False),
-    Case("MaxPoolGrad", {"g": (2, 2, 3, 3), "x": (2, 2, 6, 6)}),
     Case("DropoutMask", {"x": M}, {"rate": 0.5}),
     Case("Fused", {"x1": M, "x2": M}, {"n": 2, "expr": "tanh(x1) * x2 + 1.0", "dtype": "float64"}),
     Case("Fused", {"x1": M, "x2": (4,)}, {"n": 2, "expr": "where(x1 > x2, exp(-abs(x1)), x2 ** 2)",
                                            "dtype": "float64"}, batch=False),
-    Case("SoftmaxXentGrad", {"logits": (4, 5), "labels": (4,)}, ints={"labels": 5}),
 ]
 
 NOT_DIFFERENTIABLE = {
@@ -138,11 +145,6 @@ NOT_DIFFERENTIABLE = {
     "Greater": "a comparison, piecewise constant", "GreaterEqual": "a comparison, piecewise constant",
     "Equal": "a comparison, piecewise constant", "Sign": "piecewise constant",
     "InRange": "piecewise constant", "Size": "counts elements; no input values",
-    "OneHot": "built from integer labels", "Slice": "only produced by gradients (first order)",
-    "ScatterAdd": "only produced by gradients (first order)",
-    "ConvGradInput": "only produced by gradients (first order)",
-    "ConvGradKernel": "only produced by gradients (first order)",
-    "MaxPoolGrad": "only produced by gradients (first order)", "DropoutMask": "random, not a function of x",
-    "Fused": "made by the compiler after differentiation",
-    "SoftmaxXentGrad": "only produced by gradients (first order)",
+    "OneHot": "built from integer labels", "DropoutMask": "random, not a function of x",
+    "Fused": "made by the compiler after differentiation; differentiate() refuses it by name",
 }

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.compiler.autodiff import differentiate
-from core.graph import Graph, all_ops, evaluate, expand_layers, get_op, init_params
+from core.graph import Graph, GraphError, all_ops, evaluate, expand_layers, get_op, init_params
 from core.graph.builder import Builder, apply
 from core.graph.types import bind
 
@@ -150,3 +150,73 @@ def test_a_layer_computes_the_same_as_its_expansion(case: Case):
     want = evaluate(graph, feeds, weights, ["after"], rng=np.random.default_rng(1), **mode)["after"]
     got = evaluate(expanded, feeds, weights, ["after"], rng=np.random.default_rng(1), **mode)["after"]
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def _float_ports(case: Case, graph: Graph, differentiable: bool = True) -> list[str]:
+    spec = get_op(case.op)
+    return [f"in_{p.name}" for p in spec.input_ports(graph.attrs("op"))
+            if (p.differentiable or not differentiable) and p.name not in case.ints and p.name not in case.binary]
+
+
+def _numeric(graph: Graph, cost: str, feeds: dict, weights: dict, name: str, training: bool) -> np.ndarray:
+    values = feeds if name in feeds else weights
+    numeric = np.zeros_like(values[name])
+    for index in np.ndindex(values[name].shape):
+        original = values[name][index]
+        total = []
+        for shifted in (original + 1e-6, original - 1e-6):
+            values[name][index] = shifted
+            total.append(float(evaluate(graph, feeds, weights, [cost], rng=np.random.default_rng(7),
+                                        training=training)[cost]))
+        values[name][index] = original
+        numeric[index] = (total[0] - total[1]) / 2e-6
+    return numeric
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_second_order_matches_finite_differences(case: Case):
+    """penalty = sum of each first gradient squared (a gradient penalty); its gradient is a
+    Hessian-vector product, checked against central differences of the penalty itself."""
+    graph = build(case, batch=case.batch)
+    with_cost(graph)
+    feeds = feeds_for(case, np.random.default_rng(0))
+    weights = init_params(graph, seed=1)
+    wrt = _float_ports(case, graph) + list(weights)
+    expanded, first = differentiate(graph, "cost", wrt=wrt)
+    b = Builder(expanded)
+    squares = [apply("Sum", apply("Square", b.var(*ref))) for ref in first.grads.values()]
+    total = squares[0]
+    for s in squares[1:]:
+        total = total + s
+    apply("Sum", total, name="penalty")
+    twice, second = differentiate(expanded, "penalty", wrt=wrt)
+    symbolic = evaluate(twice, feeds, weights, list(second.grads.values()), rng=np.random.default_rng(7),
+                        training=case.training)
+    for name in wrt:
+        numeric = _numeric(expanded, "penalty", feeds, weights, name, case.training)
+        analytic = symbolic[second.grads[name]] if name in second.grads else np.zeros_like(numeric)
+        error = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(numeric), 1e-3)
+        assert error < 1e-5, f"d penalty / d {name}: relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("spec", [s for s in all_ops() if not s.expand and s.category != "Sources"],
+                         ids=lambda s: s.name)
+def test_every_op_has_a_gradient_rule_or_is_refused_by_name(spec):
+    """An op without a rule either has no differentiable input (its gradient is zero: checked by
+    finite differences) or differentiate() refuses it, naming the node and the op."""
+    case = next(c for c in CASES + FORWARD_ONLY if c.op == spec.name)
+    graph = build(case, batch=case.batch)
+    with_cost(graph)
+    wrt = _float_ports(case, graph, differentiable=False)
+    blocked = spec.grad is None and _float_ports(case, graph) != []
+    if blocked:
+        with pytest.raises(GraphError, match=f"{spec.name} has no gradient rule") as caught:
+            differentiate(graph, "cost", wrt=wrt)
+        assert caught.value.node == "op"
+        return
+    _, grads = differentiate(graph, "cost", wrt=wrt)
+    if spec.grad is None:
+        feeds = feeds_for(case, np.random.default_rng(0))
+        assert not grads.grads
+        for name in wrt:
+            np.testing.assert_array_equal(_numeric(graph, "cost", feeds, {}, name, case.training), 0.0)
