@@ -220,3 +220,30 @@ def test_every_op_has_a_gradient_rule_or_is_refused_by_name(spec):
         assert not grads.grads
         for name in wrt:
             np.testing.assert_array_equal(_numeric(graph, "cost", feeds, {}, name, case.training), 0.0)
+
+
+def _mixed(case: Case) -> list[tuple[Case, dict]]:
+    """Each way of giving one float input float32 while the others stay float64."""
+    floats = [p for p in case.inputs if p not in case.ints]
+    return [(case, {p: "float32" if p == low else "float64" for p in floats}) for low in floats] \
+        if len(floats) > 1 else []
+
+
+@pytest.mark.parametrize("case,dtypes", [m for c in CASES + FORWARD_ONLY if c.op != "Fused" for m in _mixed(c)],
+                         ids=lambda v: v.id if isinstance(v, Case) else ",".join(f"{k}:{d}" for k, d in v.items()))
+def test_mixed_float_dtypes_are_declared_as_computed(case: Case, dtypes: dict):
+    """One promotion rule: the type the op declares is the dtype the reference executor and the
+    compiled step produce, when float32 and float64 inputs meet."""
+    from core.compiler import compile
+
+    graph = build(case)
+    for port, dtype in dtypes.items():
+        graph.set_attr(f"in_{port}", "dtype", dtype)
+    feeds = {k: v.astype(dtypes[k[3:]]) if k[3:] in dtypes else v
+             for k, v in feeds_for(case, np.random.default_rng(0)).items()}
+    declared = np.dtype(graph.types()[("op", "y")].dtype)
+    weights = init_params(graph, seed=0)
+    reference = evaluate(graph, feeds, weights, ["op"])["op"]
+    compiled = compile(graph, list(feeds), ["op"], weights=weights)(**feeds)[0]
+    assert reference.dtype == declared and compiled.dtype == declared
+    np.testing.assert_allclose(compiled, reference, rtol=1e-5, atol=1e-6)
