@@ -236,13 +236,15 @@ def _softmax(op: str) -> Converter:
 
 def _gemm(im: Importer, node: Any, attrs: dict) -> Var:
     a, b = im.var(node.input[0]), im.var(node.input[1])
-    more = attrs.get("alpha", 1.0) != 1.0 or (len(node.input) > 2 and node.input[2])
-    y = im.op("MatMul", [a, b], node.output[0] + ("_matmul" if more else ""),
+    scaled = attrs.get("alpha", 1.0) != 1.0
+    biased = len(node.input) > 2 and bool(node.input[2])
+    y = im.op("MatMul", [a, b], node.output[0] + ("_matmul" if scaled or biased else ""),
               transpose_a=bool(attrs.get("transA", 0)),
               transpose_b=bool(attrs.get("transB", 0)))
-    if attrs.get("alpha", 1.0) != 1.0:
-        y = y * float(attrs["alpha"])
-    if len(node.input) > 2 and node.input[2]:
+    if scaled:
+        alpha = im.builder.const(float(attrs["alpha"]), y.dtype)
+        y = im.op("Mul", [y, alpha], node.output[0] + ("_scaled" if biased else ""))
+    if biased:
         c = im.var(node.input[2])
         if attrs.get("beta", 1.0) != 1.0:
             c = c * float(attrs["beta"])
@@ -304,9 +306,11 @@ def _flatten(im: Importer, node: Any, attrs: dict) -> Var:
     if axis == 1:
         return im.op("Flatten", [x], node.output[0])
     head, tail = x.shape[:axis], x.shape[axis:]
-    if BATCH in tail:
-        raise im.fail(f"Flatten from axis {axis} would merge the batch dimension")
-    return im.op("Reshape", [x], node.output[0], shape=list(head) + [int(np.prod(tail))])
+    rest = [d for d in head if d != BATCH]
+    if BATCH in tail or (BATCH in head and int(np.prod(rest)) != 1):
+        raise im.fail(f"Flatten from axis {axis} would merge the batch dimension with others")
+    first = BATCH if BATCH in head else int(np.prod(head))
+    return im.op("Reshape", [x], node.output[0], shape=[first, int(np.prod(tail))])
 
 
 def _transpose(im: Importer, node: Any, attrs: dict) -> Var:
@@ -408,14 +412,35 @@ def _slice(im: Importer, node: Any, attrs: dict) -> Var:
     axes = list(range(len(starts))) if axes is None else [int(a) % x.ndim for a in axes.reshape(-1)]
     if steps is not None and np.any(steps != 1):
         raise im.fail("Loom slices with step 1 only")
+    cuts = []
     for axis, start, end in zip(axes, starts, ends):
         size = x.shape[axis]
         if isinstance(size, str):
             raise im.fail("Loom cannot slice the batch dimension")
         lo, hi = (int(np.clip(v + size if v < 0 else v, 0, size)) for v in (start, end))
         if (lo, hi) != (0, size):
-            x = im.op("Slice", [x], node.output[0], axis=axis, start=lo, stop=hi)
+            cuts.append((axis, lo, hi))
+    for i, (axis, lo, hi) in enumerate(cuts):  # only the last cut carries the output's name
+        name = node.output[0] + ("" if i == len(cuts) - 1 else f"_axis{axis}")
+        x = im.op("Slice", [x], name, axis=axis, start=lo, stop=hi)
     return x
+
+
+def _softmax_xent_loss(im: Importer, node: Any, attrs: dict) -> Var:
+    """SoftmaxCrossEntropyLoss as Loom exports it: mean over (N, classes) scores, no weights."""
+    if attrs.get("reduction", b"mean") not in (b"mean", "mean") or len(node.input) > 2 \
+            or "ignore_index" in attrs or (len(node.output) > 1 and node.output[1]):
+        raise im.fail("Loom's SoftmaxCrossEntropy is the mean over the batch, without weights, "
+                      "ignore_index or log-probability output")
+    scores, labels = im.var(node.input[0]), im.var(node.input[1])
+    return im.op("SoftmaxCrossEntropy", [scores, labels], node.output[0])
+
+
+def _argmax(im: Importer, node: Any, attrs: dict) -> Var:
+    if attrs.get("select_last_index", 0):
+        raise im.fail("Loom's ArgMax picks the first of tied maxima")
+    return im.op("ArgMax", [im.var(node.input[0])], node.output[0], axis=int(attrs.get("axis", 0)),
+                 keepdims=bool(attrs.get("keepdims", 1)))
 
 
 def _cast(im: Importer, node: Any, attrs: dict) -> Var:
@@ -467,6 +492,8 @@ CONVERTERS: dict[str, Converter] = {
     "MatMul": _same("MatMul"), "Gemm": _gemm, "Reshape": _reshape, "Flatten": _flatten,
     "Squeeze": _squeeze(False), "Unsqueeze": _squeeze(True), "Transpose": _transpose,
     "Concat": _concat, "Slice": _slice, "Gather": _gather,
+    "SoftmaxCrossEntropyLoss": _softmax_xent_loss, "ArgMax": _argmax, "Equal": _same("Equal"),
+    "Greater": _same("Greater"), "GreaterOrEqual": _same("GreaterEqual"),
     "Conv": _conv, "MaxPool": _maxpool, "GlobalAveragePool": _global_avg, "BatchNormalization": _batchnorm,
     "ReduceSum": _reduce("Sum", 13), "ReduceMean": _reduce("Mean", 18), "ReduceMax": _reduce("Max", 18),
 }

@@ -74,3 +74,16 @@ register(OpSpec(
     lambda x, axes: np.asarray(np.prod([x.shape[a] for a in _np_axes(axes, x)]),
                                dtype=x.dtype if x.dtype.kind == "f" else np.float32),
     attrs=(Attr("axes", "axes", None, "axes to count (empty: all)"),), hidden=True))
+
+
+def _argmax_type(types, axis, keepdims):
+    (x,) = types
+    return [TensorType("int64", reduce_shape(x.shape, normalize_axes(axis, x.ndim), keepdims))]
+
+
+register(OpSpec(
+    "ArgMax", INTERNAL, "Index of the largest element of x along an axis (the first, on ties), as int64; "
+    "what ONNX models compute accuracy with.", (Port("x", "piecewise constant: no gradient", differentiable=False),),
+    _argmax_type, lambda x, axis, keepdims: np.argmax(x, axis=axis % x.ndim, keepdims=keepdims),
+    attrs=(Attr("axis", "int", -1, "the axis searched", minimum=-8, maximum=7),
+           Attr("keepdims", "bool", False, "keep the searched axis with length 1")), hidden=True))

@@ -134,6 +134,7 @@ FORWARD_ONLY = [
     Case("Size", {"x": (2, 3, 4)}, {"axes": [0, 2]}),
     Case("OneHot", {"labels": (4,), "like": (4, 3)}, ints={"labels": 3}),
     Case("DropoutMask", {"x": M}, {"rate": 0.5}),
+    Case("ArgMax", {"x": (2, 3, 4)}, {"axis": 1}), Case("ArgMax", {"x": (3, 5)}, {"axis": -1, "keepdims": True}),
     Case("Fused", {"x1": M, "x2": M}, {"n": 2, "expr": "tanh(x1) * x2 + 1.0", "dtype": "float64"}),
     Case("Fused", {"x1": M, "x2": (4,)}, {"n": 2, "expr": "where(x1 > x2, exp(-abs(x1)), x2 ** 2)",
                                            "dtype": "float64"}, batch=False),
@@ -145,6 +146,6 @@ NOT_DIFFERENTIABLE = {
     "Greater": "a comparison, piecewise constant", "GreaterEqual": "a comparison, piecewise constant",
     "Equal": "a comparison, piecewise constant", "Sign": "piecewise constant",
     "InRange": "piecewise constant", "Size": "counts elements; no input values",
-    "OneHot": "built from integer labels", "DropoutMask": "random, not a function of x",
+    "OneHot": "built from integer labels", "ArgMax": "an index, piecewise constant", "DropoutMask": "random, not a function of x",
     "Fused": "made by the compiler after differentiation; differentiate() refuses it by name",
 }

@@ -107,7 +107,18 @@ REFERENCES = {
     "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
     "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
     "Fused": lambda *xs, expr, n, dtype: _FUSED[expr](*xs),
+    "ArgMax": lambda x, axis=-1, keepdims=False: _argmax(x, axis, keepdims),
 }
+
+
+def _argmax(x, axis, keepdims):
+    """The first index of the largest value, by a plain loop over the moved axis."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.zeros(moved.shape[:-1], dtype=np.int64)
+    for index in np.ndindex(out.shape):
+        row = list(moved[index])
+        out[index] = row.index(max(row))
+    return np.expand_dims(out, axis) if keepdims else out
 
 # The fused cases' expressions, written out by hand.
 _FUSED = {
