@@ -172,7 +172,11 @@ def bench_compile(repeats: int, device: str) -> dict:
 
 
 def machine() -> dict:
+    from core.devices import NumpyDevice
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(),
+            "usable_cpus": usable, "loom_threads": NumpyDevice().threads,
             "processor": platform.processor() or platform.machine(),
             "load_average": [round(v, 2) for v in os.getloadavg()]}
     try:

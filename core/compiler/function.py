@@ -228,7 +228,8 @@ class Function:
 def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
             updates: Optional[Mapping[str, Ref]] = None, *, weights: Optional[dict] = None,
             training: bool = False, seed: int = 0, device: str = "cpu",
-            exclude: Iterable[str] = (), share_buffers: bool = True, host_outputs: bool = True) -> Function:
+            exclude: Iterable[str] = (), share_buffers: bool = True, host_outputs: bool = True,
+            threads: Optional[int] = None) -> Function:
     """Make a callable step from `graph`.
 
     Parameters
@@ -246,6 +247,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
         node's value its own buffer (the NumPy export names each one after its node).
     host_outputs: on a GPU, return outputs as NumPy arrays (the default) or, with False, as the
         device's arrays, for code that goes on computing there (inputs may be device arrays either way).
+    threads: CPU threads for large fused kernels; default LOOM_NUM_THREADS, else the CPUs the
+        process may use (its affinity mask), at most 8. `step.device.threads` tells what it got.
 
     Raises
     ------
@@ -270,6 +273,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
         if ref[0] not in expanded or ref not in expanded.types():
             raise GraphError(f"no value '{ref[0]}.{ref[1]}' to compute", node=ref[0] if ref[0] in expanded else None)
     dev = get_device(device)
+    if threads is not None and dev.name == "cpu":
+        dev = NumpyDevice(dev.fallback_reason, threads)
     exclude = frozenset(exclude)
     request = (expanded, inputs, outputs, updates, training, exclude, bool(share_buffers))
     try:
@@ -289,9 +294,10 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
 
 
 def _compiled(request: tuple, device: Any) -> tuple:
-    """The cached (program, optimized graph, records) for a request on a device, built if new."""
+    """The cached (program, optimized graph, records) for a request on a device, built if new
+    (CPU kernels are bound to a thread count, so it is part of the key)."""
     graph, inputs, outputs, updates, training, exclude, share = request
-    key = _cache_key(graph, inputs, outputs, updates, device.name, training, exclude, share)
+    key = _cache_key(graph, inputs, outputs, updates, f"{device.name}/{getattr(device, 'threads', '')}", training, exclude, share)
     compiled = _CACHE.get(key)
     if compiled is None:
         compiled = _build(graph, inputs, outputs, updates, device, exclude, share)

@@ -85,7 +85,7 @@ class RandomGraph:
                 return apply("Where", apply("Greater", a, 0.0), a, b)
             return apply(kind, a, b)
         if kind in ("Sum", "Mean", "Max"):
-            axes = None if a.ndim == 1 or r.random() < 0.3 else int(r.integers(a.ndim))
+            axes = None if a.ndim <= 1 or r.random() < 0.3 else int(r.integers(a.ndim))
             return apply(kind, a, axes=axes, keepdims=bool(r.random() < 0.5))
         if a.ndim != 2:
             return None
