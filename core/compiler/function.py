@@ -180,9 +180,12 @@ class Function:
         return host_args
 
     def _device_array(self, value: Any, dtype: np.dtype) -> Any:
-        """`value` as an array of the device in `dtype` (the very object when it already is one)."""
+        """`value` as an array of the device in `dtype` (the very object when it already is one,
+        or when int32 integers are fed where int64 ones are declared)."""
         array = self.device.to_device(value)
-        return array if array.dtype == dtype else array.astype(dtype)
+        if array.dtype == dtype or (dtype == np.int64 and array.dtype == np.int32):
+            return array  # int32 labels and ids index as well as int64 ones: no copy per call
+        return array.astype(dtype)
 
     def _gather(self, args: tuple, feeds: dict) -> list:
         named = {**dict(zip(self.inputs, args)), **feeds}
@@ -335,9 +338,9 @@ def _expand(graph: Graph, refs: list) -> tuple[Graph, dict]:
 def _cache_key(graph: Graph, inputs: list, outputs: list, updates: dict, device: str, training: bool,
                exclude: frozenset, share: bool = True) -> str:
     """A hash of what the step computes: nodes, attrs and wires (not positions), and the request."""
-    doc = graph.to_dict()
-    doc = {"nodes": [{k: v for k, v in n.items() if k != "ui"} for n in doc["nodes"]], "edges": doc["edges"],
-           "request": [inputs, outputs, sorted(updates.items()), device, training, sorted(exclude), share]}
+    nodes = [(n, graph.op_name(n), graph.attrs(n), graph.role(n)) for n in graph.nodes]
+    edges = sorted(tuple(e) for e in graph.edges())
+    doc = [nodes, edges, [inputs, outputs, sorted(updates.items()), device, training, sorted(exclude), share]]
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

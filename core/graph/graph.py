@@ -271,6 +271,8 @@ class Graph:
         other.training = copy.deepcopy(self.training)
         other._order = dict(self._order)
         other._counter = self._counter
+        if self._analysis is not None:  # same structure, same analysis: a copy is not re-validated
+            other._analysis = self._analysis.copy()
         return other
 
     def to_dict(self) -> dict:
@@ -310,6 +312,21 @@ class Graph:
 
             self._analysis = analyze(self)
         return self._analysis
+
+    def current_analysis(self):
+        """The cached analysis, or None when an edit has made it stale (nothing is computed)."""
+        return self._analysis
+
+    def keep_analysis(self, analysis, node_id: str, in_types: list, out_types: list) -> None:
+        """Reinstate `analysis` (the one before `node_id` was added) extended by that node.
+
+        For a node added with every input wired and its types just inferred, with no outputs
+        used yet (what Builder does): the whole-graph analysis would find the same, so
+        differentiating a graph of n nodes does not re-analyze it n times.
+        """
+        from .validate import extend_analysis
+
+        self._analysis = extend_analysis(self, analysis, node_id, in_types, out_types)
 
     @staticmethod
     def _checked_attr(spec: OpSpec, node_id: str, name: str, value: Any) -> Any:
