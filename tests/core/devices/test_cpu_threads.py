@@ -90,3 +90,29 @@ def test_compile_threads_reach_the_chunked_kernels(threads, monkeypatch):
     np.testing.assert_allclose(step(data)[0], np.tanh(data * np.float32(0.7) + np.float32(0.3)), rtol=1e-6)
     runs = [item for buffers, _ in step._bindings.values() for item in buffers if isinstance(item, nd.ChunkedRun)]
     assert runs and all(r.workers == threads for r in runs)
+
+
+class _FakeBlas:
+    def __init__(self):
+        self.calls = []
+
+    def set_num_threads(self, n):
+        self.calls.append(n)
+
+
+def test_large_products_go_to_one_blas_thread_only_while_the_machine_is_crowded(monkeypatch):
+    blas = nd.BlasThreads.__new__(nd.BlasThreads)
+    fake = _FakeBlas()
+    blas.libs, blas.default = [fake], 2
+    monkeypatch.setattr(nd, "usable_cpus", lambda: 2)
+    load = [1.5]
+    monkeypatch.setattr(nd.os, "getloadavg", lambda: (load[0], 1.0, 1.0))
+    enter, leave = blas.crowded_guard(every_s=0.0)
+    enter(), leave()
+    assert fake.calls == [], "a quiet machine keeps its BLAS threads"
+    load[0] = 9.0
+    enter(), leave()
+    assert fake.calls == [1, 2]
+    load[0] = 3.9
+    enter(), leave()
+    assert fake.calls == [1, 2]
