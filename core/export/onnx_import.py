@@ -16,9 +16,10 @@ import numpy as np
 from core.graph import BATCH, Graph, GraphFileError, LoomError
 from core.graph.builder import Builder, Var
 
+from .onnx_import_ops import DTYPES, argmax, batchnorm, cast, clip, softmax_xent_loss
+
 MAX_BYTES = 512 * 1024 * 1024
 SMALL = 16  # a Constant node with more numbers than this is a weight: it becomes a Parameter
-DTYPES = {1: "float32", 7: "int64", 11: "float64"}  # onnx.TensorProto codes Loom has
 H_GAP, V_GAP = 200, 120
 
 
@@ -426,60 +427,6 @@ def _slice(im: Importer, node: Any, attrs: dict) -> Var:
     return x
 
 
-def _softmax_xent_loss(im: Importer, node: Any, attrs: dict) -> Var:
-    """SoftmaxCrossEntropyLoss as Loom exports it: mean over (N, classes) scores, no weights."""
-    if attrs.get("reduction", b"mean") not in (b"mean", "mean") or len(node.input) > 2 \
-            or "ignore_index" in attrs or (len(node.output) > 1 and node.output[1]):
-        raise im.fail("Loom's SoftmaxCrossEntropy is the mean over the batch, without weights, "
-                      "ignore_index or log-probability output")
-    scores, labels = im.var(node.input[0]), im.var(node.input[1])
-    return im.op("SoftmaxCrossEntropy", [scores, labels], node.output[0])
-
-
-def _argmax(im: Importer, node: Any, attrs: dict) -> Var:
-    if attrs.get("select_last_index", 0):
-        raise im.fail("Loom's ArgMax picks the first of tied maxima")
-    return im.op("ArgMax", [im.var(node.input[0])], node.output[0], axis=int(attrs.get("axis", 0)),
-                 keepdims=bool(attrs.get("keepdims", 1)))
-
-
-def _cast(im: Importer, node: Any, attrs: dict) -> Var:
-    x = im.var(node.input[0])
-    want = DTYPES.get(int(attrs["to"]))
-    if want == x.dtype:
-        return x
-    if want in ("float32", "float64") and (x.dtype == "int64" or want == "float64"):
-        return im.op("Mul", [x, im.builder.const(1.0, want)], node.output[0])
-    raise im.fail(f"Loom cannot cast {x.dtype} to ONNX type {attrs['to']}")
-
-
-def _clip(im: Importer, node: Any, attrs: dict) -> Var:
-    x = im.var(node.input[0])
-    lo = attrs.get("min") if im.opset < 11 else im.optional_const(node, 1, "min")
-    hi = attrs.get("max") if im.opset < 11 else im.optional_const(node, 2, "max")
-    if lo is not None and hi is not None:
-        return im.op("Clip", [x], node.output[0], lo=float(lo), hi=float(hi))
-    if lo is not None:
-        return im.op("Maximum", [x, im.builder.const(float(lo), x.dtype)], node.output[0])
-    if hi is not None:
-        return im.op("Minimum", [x, im.builder.const(float(hi), x.dtype)], node.output[0])
-    return x
-
-
-def _batchnorm(im: Importer, node: Any, attrs: dict) -> Var:
-    """(x - mean) / sqrt(var + eps) * scale + B, each per-channel array shaped (C, 1, 1)."""
-    if len(node.output) > 1 and any(node.output[1:]):
-        raise im.fail("only inference-mode BatchNormalization (one output) is in Loom")
-    x = im.var(node.input[0])
-    name = node.output[0]
-    channel = [-1] + [1] * (x.ndim - 2)
-    scale, bias, mean, var = (im.op("Reshape", [im.var(n)], n + "_shaped", shape=channel) for n in node.input[1:5])
-    eps = im.builder.const(float(attrs.get("epsilon", 1e-5)), x.dtype)
-    spread = im.op("Sqrt", [im.op("Add", [var, eps], name + "_var")], name + "_std")
-    normed = im.op("Div", [im.op("Sub", [x, mean], name + "_centred"), spread], name + "_normed")
-    return im.op("Add", [im.op("Mul", [normed, scale], name + "_scaled"), bias], name)
-
-
 CONVERTERS: dict[str, Converter] = {
     "Constant": _alias, "Identity": _alias, "Dropout": _alias,
     "Add": _same("Add"), "Sub": _same("Sub"), "Mul": _same("Mul"), "Div": _same("Div"),
@@ -487,14 +434,14 @@ CONVERTERS: dict[str, Converter] = {
     "Max": _chain("Maximum"), "Min": _chain("Minimum"), "Sum": _chain("Add"), "Reciprocal": _reciprocal,
     "Exp": _same("Exp"), "Log": _same("Log"), "Sqrt": _same("Sqrt"), "Tanh": _same("Tanh"),
     "Sigmoid": _same("Sigmoid"), "Relu": _same("ReLU"), "LeakyRelu": _same("LeakyReLU", alpha=0.01),
-    "Elu": _same("ELU", alpha=1.0), "Softplus": _same("Softplus"), "Clip": _clip, "Cast": _cast,
+    "Elu": _same("ELU", alpha=1.0), "Softplus": _same("Softplus"), "Clip": clip, "Cast": cast,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "MatMul": _same("MatMul"), "Gemm": _gemm, "Reshape": _reshape, "Flatten": _flatten,
     "Squeeze": _squeeze(False), "Unsqueeze": _squeeze(True), "Transpose": _transpose,
     "Concat": _concat, "Slice": _slice, "Gather": _gather,
-    "SoftmaxCrossEntropyLoss": _softmax_xent_loss, "ArgMax": _argmax, "Equal": _same("Equal"),
+    "SoftmaxCrossEntropyLoss": softmax_xent_loss, "ArgMax": argmax, "Equal": _same("Equal"),
     "Greater": _same("Greater"), "GreaterOrEqual": _same("GreaterEqual"),
-    "Conv": _conv, "MaxPool": _maxpool, "GlobalAveragePool": _global_avg, "BatchNormalization": _batchnorm,
+    "Conv": _conv, "MaxPool": _maxpool, "GlobalAveragePool": _global_avg, "BatchNormalization": batchnorm,
     "ReduceSum": _reduce("Sum", 13), "ReduceMean": _reduce("Mean", 18), "ReduceMax": _reduce("Max", 18),
 }
 
