@@ -319,7 +319,10 @@ def _cpu_instead(error: Exception) -> Any:
 
 
 def _expand(graph: Graph, refs: list) -> tuple[Graph, dict]:
-    """Expand layers; a ref to a layer's output is mapped to the node that now computes it."""
+    """Expand layers; a ref to a layer's output is mapped to the node that now computes it.
+    A graph without layers (a differentiated one) is copied once, keeping its analysis."""
+    if not any(is_layer(graph, n) for n in graph.nodes):
+        return graph.copy(), {}
     work = graph.copy()
     probes = {}
     for ref in dict.fromkeys(refs):
