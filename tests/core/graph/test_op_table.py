@@ -67,28 +67,13 @@ def test_gradient_matches_finite_differences(case: Case):
     with_cost(graph)
     feeds = feeds_for(case, rng)
     weights = init_params(graph, seed=1)
-    spec = get_op(case.op)
-    wrt_inputs = [f"in_{p.name}" for p in spec.input_ports(graph.attrs("op"))
-                  if p.differentiable and p.name not in case.ints and p.name not in case.binary]
+    wrt_inputs = _float_ports(case, graph)
     expanded, grads = differentiate(graph, "cost", wrt=wrt_inputs + list(weights))
     assert set(grads.grads) == set(wrt_inputs) | set(weights)
-    mode = {"training": case.training}
-
-    def cost(feeds, weights):
-        return float(evaluate(graph, feeds, weights, ["cost"], rng=np.random.default_rng(7), **mode)["cost"])
-
-    symbolic = evaluate(expanded, feeds, weights, list(grads.grads.values()), rng=np.random.default_rng(7), **mode)
+    symbolic = evaluate(expanded, feeds, weights, list(grads.grads.values()), rng=np.random.default_rng(7),
+                        training=case.training)
     for name, ref in grads.grads.items():
-        values = feeds if name in feeds else weights
-        numeric = np.zeros_like(values[name])
-        for index in np.ndindex(values[name].shape):
-            original = values[name][index]
-            values[name][index] = original + 1e-6
-            up = cost(feeds, weights)
-            values[name][index] = original - 1e-6
-            down = cost(feeds, weights)
-            values[name][index] = original
-            numeric[index] = (up - down) / 2e-6
+        numeric = _numeric(graph, "cost", feeds, weights, name, case.training)
         analytic = symbolic[ref]
         assert analytic.shape == numeric.shape, name
         error = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(numeric), 1e-3)
