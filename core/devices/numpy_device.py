@@ -9,6 +9,7 @@ import itertools
 import os
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional, Sequence
 
@@ -20,17 +21,20 @@ CHUNKED_MIN = 1 << 20         # below this many elements whole-array passes are 
 PARALLEL_MIN = 1 << 21        # below this many elements one thread is faster (measured here)
 _KERNELS: dict[str, Callable] = {}
 _POOL: Optional[ThreadPoolExecutor] = None
+_POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
 def cpu_threads(requested: Optional[int] = None) -> int:
     """Threads for the fused kernels: `requested`, else LOOM_NUM_THREADS, else the CPUs this
     process may run on (its affinity mask, so `taskset -c 0` means one), at most 8."""
-    if requested is None and os.environ.get("LOOM_NUM_THREADS", "").strip():
-        try:
-            requested = int(os.environ["LOOM_NUM_THREADS"])
-        except ValueError:
-            raise ValueError(f"LOOM_NUM_THREADS must be a whole number, got {os.environ['LOOM_NUM_THREADS']!r}") from None
+    setting = os.environ.get("LOOM_NUM_THREADS", "").strip()
+    if requested is None and setting:
+        if setting.isdigit() and int(setting) >= 1:
+            requested = int(setting)
+        else:
+            warnings.warn(f"LOOM_NUM_THREADS={setting!r} is not a whole number of at least 1; "
+                          "using the CPUs this process may run on", RuntimeWarning, stacklevel=2)
     if requested is not None:
         if requested < 1:
             raise ValueError(f"the thread count must be at least 1, got {requested}")
@@ -56,11 +60,11 @@ def crowded() -> bool:
 
 
 def _pool(size: int) -> ThreadPoolExecutor:
-    """The shared worker pool, grown when a device asks for more threads than it has."""
-    global _POOL
+    """The shared worker pool, replaced by a larger one when a device asks for more threads."""
+    global _POOL, _POOL_SIZE
     with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < size:
-            _POOL = ThreadPoolExecutor(size, thread_name_prefix="loom-cpu")
+        if _POOL is None or _POOL_SIZE < size:
+            _POOL, _POOL_SIZE = ThreadPoolExecutor(size, thread_name_prefix="loom-cpu"), size
         return _POOL
 
 
