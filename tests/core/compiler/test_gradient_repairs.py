@@ -117,7 +117,8 @@ def test_conv_of_float32_images_and_float64_kernels_is_float64_everywhere():
     graph = Graph()
     graph.add_node("Input", {"shape": ["N", 1, 4, 4], "dtype": "float32"}, node_id="x")
     parameter(graph, "w", [2, 1, 3, 3])
-    apply("Conv", Builder(graph).var("x"), Builder(graph).var("w"), name="y")
+    b = Builder(graph)
+    apply("Conv", b.var("x"), b.var("w"), name="y")
     x = np.random.default_rng(0).normal(size=(2, 1, 4, 4)).astype(np.float32)
     weights = init_params(graph, 0)
     declared = graph.types()[("y", "y")].dtype
