@@ -99,8 +99,7 @@ class Builder:
         node = self.graph.add_node(op, attrs, node_id=self.graph.unique_id(name or self.prefix + op.lower()),
                                    role=self.role, ui=ui)
         ports = spec.input_names(self.graph.attrs(node))
-        for port, var in zip(ports, inputs):
-            self.graph.connect(var.node, var.port, node, port, typed=False)
+        self.graph.feed_new_node(node, [(var.node, var.port) for var in inputs])
         in_types = [v.type for v in inputs]
         outs = infer_node(self.graph, node, in_types)  # the type check, done once
         if before is not None and len(ports) == len(inputs):

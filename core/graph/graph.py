@@ -198,8 +198,23 @@ class Graph:
         ok, reason = self.check_wire(src, src_port, dst, dst_port, typed=typed)
         if not ok:
             raise GraphError(reason, node=dst, port=dst_port)
-        edge = Edge(src, src_port, dst, dst_port)
-        self.nx.add_edge(src, dst, key=dst_port, edge=edge)
+        return self._wire(Edge(src, src_port, dst, dst_port))
+
+    def feed_new_node(self, node_id: str, sources: list[tuple[str, str]]) -> None:
+        """Wire existing outputs into the input ports of `node_id`, just added and not yet wired
+        nor used, in port order (what Builder does). Such wires cannot make a cycle or feed a port
+        twice, so only the sources are checked, not the whole of check_wire."""
+        spec = self.spec(node_id)
+        ports = spec.input_names(self.attrs(node_id))
+        if self.nx.in_degree(node_id) or self.nx.out_degree(node_id) or len(sources) > len(ports):
+            raise GraphError("feed_new_node needs a node without wires and a source per port", node=node_id)
+        for (src, src_port), port in zip(sources, ports):
+            if src not in self._order or src_port not in self.spec(src).output_names():
+                raise GraphError(f"there is no output {src}.{src_port}", node=node_id, port=port)
+            self._wire(Edge(src, src_port, node_id, port))
+
+    def _wire(self, edge: Edge) -> Edge:
+        self.nx.add_edge(edge.src, edge.dst, key=edge.dst_port, edge=edge)
         self._changed()
         self.events.emit("edge_added", edge)
         return edge

@@ -70,3 +70,16 @@ def test_int32_labels_are_used_without_a_copy_per_call(lecture_mlp):
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-6)
     assert step._signature[1][1] == np.int32, "the second call took the fast path with int32 labels"
+
+
+def test_feeding_a_new_node_checks_its_sources_and_that_it_is_new(lecture_mlp):
+    from core.graph import GraphError
+
+    node = lecture_mlp.add_node("Tanh", node_id="fresh")
+    with pytest.raises(GraphError, match="no output nowhere.y") as caught:
+        lecture_mlp.feed_new_node(node, [("nowhere", "y")])
+    assert caught.value.port == "x"
+    lecture_mlp.feed_new_node(node, [("p_y_given_x", "y")])
+    assert lecture_mlp.source("fresh", "x") == ("p_y_given_x", "y")
+    with pytest.raises(GraphError, match="without wires"):
+        lecture_mlp.feed_new_node(node, [("p_y_given_x", "y")])
