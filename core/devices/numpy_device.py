@@ -50,15 +50,6 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def crowded() -> bool:
-    """Whether the machine is oversubscribed: a load average of twice the usable CPUs or more
-    (this process's own threads alone never reach it)."""
-    try:
-        return os.getloadavg()[0] >= 2 * usable_cpus()
-    except OSError:
-        return False
-
-
 def _pool(size: int) -> ThreadPoolExecutor:
     """The shared worker pool, replaced by a larger one when a device asks for more threads."""
     global _POOL, _POOL_SIZE
@@ -267,27 +258,54 @@ class BlasThreads:
             return lambda: None
         return functools.partial(self.libs[0].set_num_threads, int(n))
 
-    def crowded_guard(self, every_s: float = 1.0) -> tuple[Callable[[], None], Callable[[], None]]:
-        """(enter, leave) that put large products on one thread while the machine is crowded.
+    def measured_guard(self) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(enter, leave) for a step with large products: whether one BLAS thread or the default
+        runs it faster is measured on the step itself (see MeasuredThreads)."""
+        chooser = MeasuredThreads(self.setter(1), self.setter(self.default))
+        return chooser.enter, chooser.leave
 
-        OpenBLAS's threads wait for each other by spinning; when more tasks want the cores than
-        there are, a product waits until all its threads are scheduled (W2 measured 260-300 ms
-        on two threads against 37 ms on one at load 10 on 2 CPUs). The load is read at most
-        once per `every_s`."""
-        one, back = self.setter(1), self.setter(self.default)
-        state = {"next": 0.0, "crowded": False}
 
-        def enter() -> None:
-            now = time.monotonic()
-            if now >= state["next"]:
-                state["next"], state["crowded"] = now + every_s, crowded()
-            if state["crowded"]:
-                one()
+class MeasuredThreads:
+    """Runs a step's products on one BLAS thread or on the default number, whichever its own
+    calls measured faster.
 
-        def leave() -> None:
-            if state["crowded"]:
-                back()
-        return enter, leave
+    OpenBLAS's threads wait for each other by spinning; when more tasks want the cores than
+    there are, a product waits until all its threads are scheduled (W2 measured 260-400 ms on two
+    threads against 37 ms on one at load 10 on 2 CPUs), while on a quiet machine two threads are
+    faster. Every `period_s` the next 2 * `probes` calls alternate between the two and are timed;
+    the lower median is kept until the next probe.
+    """
+
+    def __init__(self, one: Callable[[], None], default: Callable[[], None], period_s: float = 2.0,
+                 probes: int = 3) -> None:
+        self.one, self.default, self.period_s, self.probes = one, default, period_s, probes
+        self.single = False
+        self.current = False
+        self.started = 0.0
+        self.next_probe = 0.0
+        self.trials: Optional[list[tuple[bool, float]]] = None
+
+    def enter(self) -> None:
+        now = time.perf_counter()
+        if self.trials is None and now >= self.next_probe:
+            self.trials = []
+        self.current = len(self.trials) % 2 == 0 if self.trials is not None else self.single
+        if self.current:
+            self.one()
+        self.started = time.perf_counter()
+
+    def leave(self) -> None:
+        now = time.perf_counter()
+        if self.current:
+            self.default()
+        if self.trials is None:
+            return
+        self.trials.append((self.current, now - self.started))
+        if len(self.trials) >= 2 * self.probes:
+            single = sorted(t for on_one, t in self.trials if on_one)
+            several = sorted(t for on_one, t in self.trials if not on_one)
+            self.single = single[len(single) // 2] < several[len(several) // 2]
+            self.trials, self.next_probe = None, now + self.period_s
 
 
 def _belongs_to_numpy(path: str) -> bool:
@@ -352,11 +370,11 @@ class NumpyDevice:
         return fn
 
     def blas_guard(self, largest_product: int) -> Optional[tuple[Callable, Callable]]:
-        """(enter, leave) calls that run a step's products on one BLAS thread when all are small,
-        and large ones too while the machine is crowded."""
+        """(enter, leave) calls that run a step's products on one BLAS thread when all are small;
+        with large ones, on one thread or the default, whichever the step's calls measure faster."""
         blas = blas_threads()
         if blas.default <= 1 or largest_product <= 0:
             return None  # no products: do not touch BLAS (setting threads wakes its workers)
         if largest_product > self.single_blas_macs:
-            return blas.crowded_guard()
+            return blas.measured_guard()
         return blas.setter(1), blas.setter(blas.default)

@@ -95,27 +95,28 @@ def test_compile_threads_reach_the_chunked_kernels(threads, monkeypatch):
     assert runs and all(r.workers == threads for r in runs)
 
 
-class _FakeBlas:
-    def __init__(self):
-        self.calls = []
+def test_large_products_run_on_the_thread_count_their_calls_measure_faster(monkeypatch):
+    """A fake clock and BLAS: a step takes 10 s on two threads and 3 s on one (a crowded
+    machine), later 2 s on two (the machine emptied); the guard follows, probing every period."""
+    clock = [0.0]
+    monkeypatch.setattr(nd.time, "perf_counter", lambda: clock[0])
+    threads = [2]
+    chooser = nd.MeasuredThreads(lambda: threads.__setitem__(0, 1), lambda: threads.__setitem__(0, 2),
+                                 period_s=100.0, probes=3)
+    cost = {1: 3.0, 2: 10.0}
 
-    def set_num_threads(self, n):
-        self.calls.append(n)
+    def step():
+        chooser.enter()
+        used = threads[0]
+        clock[0] += cost[used]
+        chooser.leave()
+        assert threads[0] == 2, "the default is back after every step"
+        return used
 
-
-def test_large_products_go_to_one_blas_thread_only_while_the_machine_is_crowded(monkeypatch):
-    blas = nd.BlasThreads.__new__(nd.BlasThreads)
-    fake = _FakeBlas()
-    blas.libs, blas.default = [fake], 2
-    monkeypatch.setattr(nd, "usable_cpus", lambda: 2)
-    load = [1.5]
-    monkeypatch.setattr(nd.os, "getloadavg", lambda: (load[0], 1.0, 1.0))
-    enter, leave = blas.crowded_guard(every_s=0.0)
-    enter(), leave()
-    assert fake.calls == [], "a quiet machine keeps its BLAS threads"
-    load[0] = 9.0
-    enter(), leave()
-    assert fake.calls == [1, 2]
-    load[0] = 3.9
-    enter(), leave()
-    assert fake.calls == [1, 2]
+    probing = [step() for _ in range(6)]
+    assert sorted(probing) == [1, 1, 1, 2, 2, 2]
+    assert [step() for _ in range(5)] == [1] * 5
+    cost[2] = 2.0
+    clock[0] += 100.0
+    [step() for _ in range(6)]
+    assert [step() for _ in range(5)] == [2] * 5
