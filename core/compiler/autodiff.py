@@ -90,13 +90,16 @@ def _backprop_node(graph: Graph, builder: Builder, node_id: str,
                    cotangents: dict, between: set) -> None:
     """Call one node's gradient rule and hand each input its share."""
     spec = graph.spec(node_id)
-    if spec.grad is None or (node_id, "y") not in cotangents:
+    if (node_id, "y") not in cotangents:
+        return
+    ports = spec.input_ports(graph.attrs(node_id))
+    inputs = [builder.var(*graph.source(node_id, p.name)) for p in ports]
+    if spec.grad is None:
+        _refuse_if_needed(spec.name, node_id, ports, inputs, between)
         return
     parts = cotangents[(node_id, "y")]
     g = _sum(parts)
     cotangents[(node_id, "y")] = [g]
-    ports = spec.input_ports(graph.attrs(node_id))
-    inputs = [builder.var(*graph.source(node_id, p.name)) for p in ports]
     grads = call_rule(spec.grad, (g, *inputs, builder.var(node_id)), graph.attrs(node_id))
     for port, x, gx in zip(ports, inputs, grads):
         if gx is None or not port.differentiable or x.node not in between or not x.type.is_float:
@@ -104,6 +107,14 @@ def _backprop_node(graph: Graph, builder: Builder, node_id: str,
         if gx.shape != x.shape:
             gx = apply("SumLike", gx, x)
         cotangents.setdefault((x.node, x.port), []).append(gx)
+
+
+def _refuse_if_needed(op: str, node_id: str, ports: tuple, inputs: list[Var], between: set) -> None:
+    """A gradient that would have to pass an op with no rule is refused, never silently dropped."""
+    for port, x in zip(ports, inputs):
+        if port.differentiable and x.node in between and x.type.is_float:
+            raise GraphError(f"{op} has no gradient rule, so the cost cannot be differentiated "
+                             f"through its input '{port.name}'", node=node_id, port=port.name)
 
 
 def _sum(parts: list[Var]) -> Var:

@@ -180,9 +180,12 @@ class Function:
         return host_args
 
     def _device_array(self, value: Any, dtype: np.dtype) -> Any:
-        """`value` as an array of the device in `dtype` (the very object when it already is one)."""
+        """`value` as an array of the device in `dtype` (the very object when it already is one,
+        or when int32 integers are fed where int64 ones are declared)."""
         array = self.device.to_device(value)
-        return array if array.dtype == dtype else array.astype(dtype)
+        if array.dtype == dtype or (dtype == np.int64 and array.dtype == np.int32):
+            return array  # int32 labels and ids index as well as int64 ones: no copy per call
+        return array.astype(dtype)
 
     def _gather(self, args: tuple, feeds: dict) -> list:
         named = {**dict(zip(self.inputs, args)), **feeds}
@@ -228,7 +231,8 @@ class Function:
 def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
             updates: Optional[Mapping[str, Ref]] = None, *, weights: Optional[dict] = None,
             training: bool = False, seed: int = 0, device: str = "cpu",
-            exclude: Iterable[str] = (), share_buffers: bool = True, host_outputs: bool = True) -> Function:
+            exclude: Iterable[str] = (), share_buffers: bool = True, host_outputs: bool = True,
+            threads: Optional[int] = None) -> Function:
     """Make a callable step from `graph`.
 
     Parameters
@@ -246,6 +250,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
         node's value its own buffer (the NumPy export names each one after its node).
     host_outputs: on a GPU, return outputs as NumPy arrays (the default) or, with False, as the
         device's arrays, for code that goes on computing there (inputs may be device arrays either way).
+    threads: CPU threads for large fused kernels; default LOOM_NUM_THREADS, else the CPUs the
+        process may use (its affinity mask), at most 8. `step.device.threads` tells what it got.
 
     Raises
     ------
@@ -270,6 +276,8 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
         if ref[0] not in expanded or ref not in expanded.types():
             raise GraphError(f"no value '{ref[0]}.{ref[1]}' to compute", node=ref[0] if ref[0] in expanded else None)
     dev = get_device(device)
+    if threads is not None and dev.name == "cpu":
+        dev = NumpyDevice(dev.fallback_reason, threads)
     exclude = frozenset(exclude)
     request = (expanded, inputs, outputs, updates, training, exclude, bool(share_buffers))
     try:
@@ -289,9 +297,10 @@ def compile(graph: Graph, inputs: Iterable[str], outputs: Iterable[Ref],
 
 
 def _compiled(request: tuple, device: Any) -> tuple:
-    """The cached (program, optimized graph, records) for a request on a device, built if new."""
+    """The cached (program, optimized graph, records) for a request on a device, built if new
+    (CPU kernels are bound to a thread count, so it is part of the key)."""
     graph, inputs, outputs, updates, training, exclude, share = request
-    key = _cache_key(graph, inputs, outputs, updates, device.name, training, exclude, share)
+    key = _cache_key(graph, inputs, outputs, updates, f"{device.name}/{getattr(device, 'threads', '')}", training, exclude, share)
     compiled = _CACHE.get(key)
     if compiled is None:
         compiled = _build(graph, inputs, outputs, updates, device, exclude, share)
@@ -310,7 +319,10 @@ def _cpu_instead(error: Exception) -> Any:
 
 
 def _expand(graph: Graph, refs: list) -> tuple[Graph, dict]:
-    """Expand layers; a ref to a layer's output is mapped to the node that now computes it."""
+    """Expand layers; a ref to a layer's output is mapped to the node that now computes it.
+    A graph without layers (a differentiated one) is copied once, keeping its analysis."""
+    if not any(is_layer(graph, n) for n in graph.nodes):
+        return graph.copy(), {}
     work = graph.copy()
     probes = {}
     for ref in dict.fromkeys(refs):
@@ -329,9 +341,9 @@ def _expand(graph: Graph, refs: list) -> tuple[Graph, dict]:
 def _cache_key(graph: Graph, inputs: list, outputs: list, updates: dict, device: str, training: bool,
                exclude: frozenset, share: bool = True) -> str:
     """A hash of what the step computes: nodes, attrs and wires (not positions), and the request."""
-    doc = graph.to_dict()
-    doc = {"nodes": [{k: v for k, v in n.items() if k != "ui"} for n in doc["nodes"]], "edges": doc["edges"],
-           "request": [inputs, outputs, sorted(updates.items()), device, training, sorted(exclude), share]}
+    nodes = [(n, graph.op_name(n), graph.attrs(n), graph.role(n)) for n in graph.nodes]
+    edges = sorted(tuple(e) for e in graph.edges())
+    doc = [nodes, edges, [inputs, outputs, sorted(updates.items()), device, training, sorted(exclude), share]]
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -8,6 +8,8 @@ import hashlib
 import itertools
 import os
 import threading
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional, Sequence
 
@@ -19,18 +21,41 @@ CHUNKED_MIN = 1 << 20         # below this many elements whole-array passes are 
 PARALLEL_MIN = 1 << 21        # below this many elements one thread is faster (measured here)
 _KERNELS: dict[str, Callable] = {}
 _POOL: Optional[ThreadPoolExecutor] = None
+_POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
-def workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+def cpu_threads(requested: Optional[int] = None) -> int:
+    """Threads for the fused kernels: `requested`, else LOOM_NUM_THREADS, else the CPUs this
+    process may run on (its affinity mask, so `taskset -c 0` means one), at most 8."""
+    setting = os.environ.get("LOOM_NUM_THREADS", "").strip()
+    if requested is None and setting:
+        if setting.isdigit() and int(setting) >= 1:
+            requested = int(setting)
+        else:
+            warnings.warn(f"LOOM_NUM_THREADS={setting!r} is not a whole number of at least 1; "
+                          "using the CPUs this process may run on", RuntimeWarning, stacklevel=2)
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"the thread count must be at least 1, got {requested}")
+        return int(requested)
+    return max(1, min(usable_cpus(), 8))
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where the system has one."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call: every core counts
+        return os.cpu_count() or 1
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """The shared worker pool, replaced by a larger one when a device asks for more threads."""
+    global _POOL, _POOL_SIZE
     with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(workers(), thread_name_prefix="loom-cpu")
+        if _POOL is None or _POOL_SIZE < size:
+            _POOL, _POOL_SIZE = ThreadPoolExecutor(size, thread_name_prefix="loom-cpu"), size
         return _POOL
 
 
@@ -47,10 +72,10 @@ def compile_source(name: str, source: str) -> Callable:
 class NumpyElementwise:
     """One fused kernel on the CPU: plain (whole arrays) or chunked, chosen per shape."""
 
-    def __init__(self, name: str, source: str, temps: int, bool_temps: int) -> None:
+    def __init__(self, name: str, source: str, temps: int, bool_temps: int, threads: int = 1) -> None:
         self.name, self.source = name, source
         self.fn = compile_source(name, source)
-        self.temps, self.bool_temps = temps, bool_temps
+        self.temps, self.bool_temps, self.threads = temps, bool_temps, threads
 
     def bind(self, out_shape: tuple, dtype: str, in_shapes: Sequence[tuple]) -> Callable:
         size = int(np.prod(out_shape))
@@ -59,7 +84,8 @@ class NumpyElementwise:
             scratch = [np.empty(out_shape, dtype) for _ in range(self.temps)]
             scratch += [np.empty(out_shape, bool) for _ in range(self.bool_temps)]
             return _plain(self.fn, scratch)
-        return ChunkedRun(self.fn, size, dtype, self.temps, self.bool_temps, [s == tuple(out_shape) for s in in_shapes])
+        return ChunkedRun(self.fn, size, dtype, self.temps, self.bool_temps, [s == tuple(out_shape) for s in in_shapes],
+                          self.threads)
 
 
 def _plain(fn: Callable, scratch: list) -> Callable:
@@ -74,9 +100,9 @@ class ChunkedRun:
     """
 
     def __init__(self, fn: Callable, size: int, dtype: str, temps: int, bool_temps: int,
-                 full: list[bool]) -> None:
+                 full: list[bool], threads: int = 1) -> None:
         self.fn, self.size, self.full = fn, size, full
-        self.workers = workers() if size >= PARALLEL_MIN else 1
+        self.workers = threads if size >= PARALLEL_MIN else 1
         self.scratch = [[np.empty(CHUNK, dtype) for _ in range(temps)] + [np.empty(CHUNK, bool) for _ in range(bool_temps)]
                         for _ in range(self.workers)]
         self.chunks = -(-size // CHUNK)
@@ -92,7 +118,7 @@ class ChunkedRun:
         if self.workers == 1:
             self._work(0, counter, flat, flat_out)
             return
-        futures = [_pool().submit(self._work, i, counter, flat, flat_out) for i in range(1, self.workers)]
+        futures = [_pool(self.workers).submit(self._work, i, counter, flat, flat_out) for i in range(1, self.workers)]
         self._work(0, counter, flat, flat_out)
         for f in futures:
             f.result()
@@ -225,30 +251,88 @@ def row_update(table: np.ndarray, ids: np.ndarray, rows: np.ndarray, lr: Any) ->
 
 
 class BlasThreads:
-    """The process-wide OpenBLAS thread count, found once through threadpoolctl where installed.
+    """NumPy's own BLAS thread count, driven through threadpoolctl's public API where installed.
 
     Small matrix products lose more to waking a second BLAS thread (and, on a busy machine,
     waiting for it) than they gain, so a step whose products are all small runs them on one.
+    SciPy or scikit-learn load BLAS libraries of their own; only the one NumPy was built with
+    (found by its file lying in NumPy's package or its bundled libraries) is the one that counts.
     """
 
     def __init__(self) -> None:
-        self._set: Optional[Callable] = None
+        self.libs: list = []      # at most one: NumPy's
         self.default = 1
         try:
             from threadpoolctl import ThreadpoolController
 
-            for lib in ThreadpoolController().lib_controllers:
-                if lib.internal_api == "openblas":
-                    prefix, suffix = getattr(lib, "_symbol_prefix", ""), getattr(lib, "_symbol_suffix", "")
-                    self._set = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}")
-                    self.default = lib.num_threads
-                    break
-        except Exception:  # no threadpoolctl, or a BLAS it cannot drive: leave threads alone
-            self._set = None
+            blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        except Exception:  # no threadpoolctl, or a BLAS it cannot inspect: leave threads alone
+            return
+        mine = [lib for lib in blas if _belongs_to_numpy(lib.filepath)]
+        self.libs = mine or (blas if len(blas) == 1 else [])  # several, none NumPy's: cannot tell
+        self.default = max((lib.num_threads for lib in self.libs), default=1)
 
     def setter(self, n: int) -> Callable[[], None]:
         """A call that sets `n` threads, bound once: it runs twice per compiled step."""
-        return functools.partial(self._set, int(n)) if self._set is not None else (lambda: None)
+        if not self.libs:
+            return lambda: None
+        return functools.partial(self.libs[0].set_num_threads, int(n))
+
+    def measured_guard(self) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(enter, leave) for a step with large products: whether one BLAS thread or the default
+        runs it faster is measured on the step itself (see MeasuredThreads)."""
+        chooser = MeasuredThreads(self.setter(1), self.setter(self.default))
+        return chooser.enter, chooser.leave
+
+
+class MeasuredThreads:
+    """Runs a step's products on one BLAS thread or on the default number, whichever its own
+    calls measured faster.
+
+    OpenBLAS's threads wait for each other by spinning; when more tasks want the cores than
+    there are, a product waits until all its threads are scheduled (W2 measured 260-400 ms on two
+    threads against 37 ms on one at load 10 on 2 CPUs), while on a quiet machine two threads are
+    faster. Every `period_s` the next 2 * `probes` calls alternate between the two and are timed;
+    the lower median is kept until the next probe.
+    """
+
+    def __init__(self, one: Callable[[], None], default: Callable[[], None], period_s: float = 2.0,
+                 probes: int = 3) -> None:
+        self.one, self.default, self.period_s, self.probes = one, default, period_s, probes
+        self.single = False
+        self.current = False
+        self.started = 0.0
+        self.next_probe = 0.0
+        self.trials: Optional[list[tuple[bool, float]]] = None
+
+    def enter(self) -> None:
+        now = time.perf_counter()
+        if self.trials is None and now >= self.next_probe:
+            self.trials = []
+        self.current = len(self.trials) % 2 == 0 if self.trials is not None else self.single
+        if self.current:
+            self.one()
+        self.started = time.perf_counter()
+
+    def leave(self) -> None:
+        now = time.perf_counter()
+        if self.current:
+            self.default()
+        if self.trials is None:
+            return
+        self.trials.append((self.current, now - self.started))
+        if len(self.trials) >= 2 * self.probes:
+            single = sorted(t for on_one, t in self.trials if on_one)
+            several = sorted(t for on_one, t in self.trials if not on_one)
+            self.single = single[len(single) // 2] < several[len(several) // 2]
+            self.trials, self.next_probe = None, now + self.period_s
+
+
+def _belongs_to_numpy(path: str) -> bool:
+    """Whether a shared library was shipped inside NumPy's package or its wheel's numpy.libs."""
+    home = os.path.dirname(os.path.realpath(np.__file__))
+    real = os.path.realpath(path or "")
+    return any(real.startswith(place + os.sep) for place in (home, home + ".libs"))
 
 
 _BLAS: Optional[BlasThreads] = None
@@ -270,11 +354,12 @@ class NumpyDevice:
     single_blas_macs = int(os.environ.get("LOOM_SINGLE_BLAS_MACS", 1 << 22))
     fallback_reason: Optional[str] = None
 
-    def __init__(self, fallback_reason: Optional[str] = None) -> None:
+    def __init__(self, fallback_reason: Optional[str] = None, threads: Optional[int] = None) -> None:
         self.fallback_reason = fallback_reason
+        self.threads = cpu_threads(threads)
 
     def __repr__(self) -> str:
-        return "NumpyDevice(cpu)"
+        return f"NumpyDevice(cpu, threads={self.threads})"
 
     def namespace(self) -> dict:
         return {"np": np, "matmul": np.matmul, "sum_reduce": np.add.reduce, "max_reduce": np.maximum.reduce,
@@ -299,14 +384,17 @@ class NumpyDevice:
         return np.arange(n)
 
     def elementwise(self, name: str, cpu: Any, cuda: tuple[str, str, str]) -> NumpyElementwise:
-        return NumpyElementwise(name, cpu.source, cpu.temps, cpu.bool_temps)
+        return NumpyElementwise(name, cpu.source, cpu.temps, cpu.bool_temps, self.threads)
 
     def host_function(self, fn: Callable) -> Callable:
         return fn
 
     def blas_guard(self, largest_product: int) -> Optional[tuple[Callable, Callable]]:
-        """(enter, leave) calls that run a step's products on one BLAS thread, when all are small."""
+        """(enter, leave) calls that run a step's products on one BLAS thread when all are small;
+        with large ones, on one thread or the default, whichever the step's calls measure faster."""
         blas = blas_threads()
-        if blas.default <= 1 or not 0 < largest_product <= self.single_blas_macs:
-            return None  # no products (do not touch BLAS: setting threads wakes its workers) or big ones
+        if blas.default <= 1 or largest_product <= 0:
+            return None  # no products: do not touch BLAS (setting threads wakes its workers)
+        if largest_product > self.single_blas_macs:
+            return blas.measured_guard()
         return blas.setter(1), blas.setter(blas.default)

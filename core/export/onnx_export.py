@@ -274,7 +274,7 @@ EMITTERS: dict[str, Emitter] = {
     "Slice": _slice, "Gather": _plain("Gather", axis=0), "PickLabels": _pick_labels,
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Max": _reduce("ReduceMax"),
     "Argmax": lambda w, node, attrs: w.add("ArgMax", w.inputs(node), node, base=node, axis=attrs["axis"],
-                                           keepdims=0),
+                                           keepdims=int(attrs["keepdims"])),
     "Softmax": _elementwise("Softmax", axis="axis"), "LogSoftmax": _elementwise("LogSoftmax", axis="axis"),
     "Conv": _conv, "MaxPool2D": _maxpool, "DropoutMask": _dropout_mask,
     "SoftmaxCrossEntropy": _softmax_xent, "MSE": _mse, "BinaryCrossEntropy": _binary_xent,

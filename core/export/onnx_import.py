@@ -16,9 +16,10 @@ import numpy as np
 from core.graph import BATCH, Graph, GraphFileError, LoomError
 from core.graph.builder import Builder, Var
 
+from .onnx_import_ops import DTYPES, argmax, batchnorm, cast, clip, softmax_xent_loss
+
 MAX_BYTES = 512 * 1024 * 1024
 SMALL = 16  # a Constant node with more numbers than this is a weight: it becomes a Parameter
-DTYPES = {1: "float32", 7: "int64", 11: "float64"}  # onnx.TensorProto codes Loom has
 H_GAP, V_GAP = 200, 120
 
 
@@ -236,13 +237,15 @@ def _softmax(op: str) -> Converter:
 
 def _gemm(im: Importer, node: Any, attrs: dict) -> Var:
     a, b = im.var(node.input[0]), im.var(node.input[1])
-    more = attrs.get("alpha", 1.0) != 1.0 or (len(node.input) > 2 and node.input[2])
-    y = im.op("MatMul", [a, b], node.output[0] + ("_matmul" if more else ""),
+    scaled = attrs.get("alpha", 1.0) != 1.0
+    biased = len(node.input) > 2 and bool(node.input[2])
+    y = im.op("MatMul", [a, b], node.output[0] + ("_matmul" if scaled or biased else ""),
               transpose_a=bool(attrs.get("transA", 0)),
               transpose_b=bool(attrs.get("transB", 0)))
-    if attrs.get("alpha", 1.0) != 1.0:
-        y = y * float(attrs["alpha"])
-    if len(node.input) > 2 and node.input[2]:
+    if scaled:
+        alpha = im.builder.const(float(attrs["alpha"]), y.dtype)
+        y = im.op("Mul", [y, alpha], node.output[0] + ("_scaled" if biased else ""))
+    if biased:
         c = im.var(node.input[2])
         if attrs.get("beta", 1.0) != 1.0:
             c = c * float(attrs["beta"])
@@ -304,9 +307,11 @@ def _flatten(im: Importer, node: Any, attrs: dict) -> Var:
     if axis == 1:
         return im.op("Flatten", [x], node.output[0])
     head, tail = x.shape[:axis], x.shape[axis:]
-    if BATCH in tail:
-        raise im.fail(f"Flatten from axis {axis} would merge the batch dimension")
-    return im.op("Reshape", [x], node.output[0], shape=list(head) + [int(np.prod(tail))])
+    rest = [d for d in head if d != BATCH]
+    if BATCH in tail or (BATCH in head and int(np.prod(rest)) != 1):
+        raise im.fail(f"Flatten from axis {axis} would merge the batch dimension with others")
+    first = BATCH if BATCH in head else int(np.prod(head))
+    return im.op("Reshape", [x], node.output[0], shape=[first, int(np.prod(tail))])
 
 
 def _transpose(im: Importer, node: Any, attrs: dict) -> Var:
@@ -408,51 +413,18 @@ def _slice(im: Importer, node: Any, attrs: dict) -> Var:
     axes = list(range(len(starts))) if axes is None else [int(a) % x.ndim for a in axes.reshape(-1)]
     if steps is not None and np.any(steps != 1):
         raise im.fail("Loom slices with step 1 only")
+    cuts = []
     for axis, start, end in zip(axes, starts, ends):
         size = x.shape[axis]
         if isinstance(size, str):
             raise im.fail("Loom cannot slice the batch dimension")
         lo, hi = (int(np.clip(v + size if v < 0 else v, 0, size)) for v in (start, end))
         if (lo, hi) != (0, size):
-            x = im.op("Slice", [x], node.output[0], axis=axis, start=lo, stop=hi)
+            cuts.append((axis, lo, hi))
+    for i, (axis, lo, hi) in enumerate(cuts):  # only the last cut carries the output's name
+        name = node.output[0] + ("" if i == len(cuts) - 1 else f"_axis{axis}")
+        x = im.op("Slice", [x], name, axis=axis, start=lo, stop=hi)
     return x
-
-
-def _cast(im: Importer, node: Any, attrs: dict) -> Var:
-    x = im.var(node.input[0])
-    want = DTYPES.get(int(attrs["to"]))
-    if want == x.dtype:
-        return x
-    if want in ("float32", "float64") and (x.dtype == "int64" or want == "float64"):
-        return im.op("Mul", [x, im.builder.const(1.0, want)], node.output[0])
-    raise im.fail(f"Loom cannot cast {x.dtype} to ONNX type {attrs['to']}")
-
-
-def _clip(im: Importer, node: Any, attrs: dict) -> Var:
-    x = im.var(node.input[0])
-    lo = attrs.get("min") if im.opset < 11 else im.optional_const(node, 1, "min")
-    hi = attrs.get("max") if im.opset < 11 else im.optional_const(node, 2, "max")
-    if lo is not None and hi is not None:
-        return im.op("Clip", [x], node.output[0], lo=float(lo), hi=float(hi))
-    if lo is not None:
-        return im.op("Maximum", [x, im.builder.const(float(lo), x.dtype)], node.output[0])
-    if hi is not None:
-        return im.op("Minimum", [x, im.builder.const(float(hi), x.dtype)], node.output[0])
-    return x
-
-
-def _batchnorm(im: Importer, node: Any, attrs: dict) -> Var:
-    """(x - mean) / sqrt(var + eps) * scale + B, each per-channel array shaped (C, 1, 1)."""
-    if len(node.output) > 1 and any(node.output[1:]):
-        raise im.fail("only inference-mode BatchNormalization (one output) is in Loom")
-    x = im.var(node.input[0])
-    name = node.output[0]
-    channel = [-1] + [1] * (x.ndim - 2)
-    scale, bias, mean, var = (im.op("Reshape", [im.var(n)], n + "_shaped", shape=channel) for n in node.input[1:5])
-    eps = im.builder.const(float(attrs.get("epsilon", 1e-5)), x.dtype)
-    spread = im.op("Sqrt", [im.op("Add", [var, eps], name + "_var")], name + "_std")
-    normed = im.op("Div", [im.op("Sub", [x, mean], name + "_centred"), spread], name + "_normed")
-    return im.op("Add", [im.op("Mul", [normed, scale], name + "_scaled"), bias], name)
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -462,12 +434,14 @@ CONVERTERS: dict[str, Converter] = {
     "Max": _chain("Maximum"), "Min": _chain("Minimum"), "Sum": _chain("Add"), "Reciprocal": _reciprocal,
     "Exp": _same("Exp"), "Log": _same("Log"), "Sqrt": _same("Sqrt"), "Tanh": _same("Tanh"),
     "Sigmoid": _same("Sigmoid"), "Relu": _same("ReLU"), "LeakyRelu": _same("LeakyReLU", alpha=0.01),
-    "Elu": _same("ELU", alpha=1.0), "Softplus": _same("Softplus"), "Clip": _clip, "Cast": _cast,
+    "Elu": _same("ELU", alpha=1.0), "Softplus": _same("Softplus"), "Clip": clip, "Cast": cast,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "MatMul": _same("MatMul"), "Gemm": _gemm, "Reshape": _reshape, "Flatten": _flatten,
     "Squeeze": _squeeze(False), "Unsqueeze": _squeeze(True), "Transpose": _transpose,
     "Concat": _concat, "Slice": _slice, "Gather": _gather,
-    "Conv": _conv, "MaxPool": _maxpool, "GlobalAveragePool": _global_avg, "BatchNormalization": _batchnorm,
+    "SoftmaxCrossEntropyLoss": softmax_xent_loss, "ArgMax": argmax, "Equal": _same("Equal"),
+    "Greater": _same("Greater"), "GreaterOrEqual": _same("GreaterEqual"),
+    "Conv": _conv, "MaxPool": _maxpool, "GlobalAveragePool": _global_avg, "BatchNormalization": batchnorm,
     "ReduceSum": _reduce("Sum", 13), "ReduceMean": _reduce("Mean", 18), "ReduceMax": _reduce("Max", 18),
 }
 

@@ -104,11 +104,12 @@ def learning_rate(step, steps_per_epoch, total_steps):
 
 def optimizer_inputs(step, lr):
     """The scalar inputs of the update: the learning rate, and Adam's bias corrections."""
-    values = [np.asarray(lr, dtype=np.float32)]
+    dtype = TRAIN_INPUT_DTYPES[-1]  # the graph's float type: these inputs come last
+    values = [np.asarray(lr, dtype=dtype)]
     if CONFIG["optimizer"]["name"] == "adam":
         t = step + 1
-        values.append(np.asarray(1.0 / (1.0 - CONFIG["optimizer"]["beta1"] ** t), dtype=np.float32))
-        values.append(np.asarray(1.0 / (1.0 - CONFIG["optimizer"]["beta2"] ** t), dtype=np.float32))
+        values.append(np.asarray(1.0 / (1.0 - CONFIG["optimizer"]["beta1"] ** t), dtype=dtype))
+        values.append(np.asarray(1.0 / (1.0 - CONFIG["optimizer"]["beta2"] ** t), dtype=dtype))
     return values
 
 

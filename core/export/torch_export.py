@@ -262,7 +262,8 @@ EXPRESSIONS: dict[str, Expr] = {
     "Gather": _raw("{0}[{1}]"), "PickLabels": _raw("{0}.gather(1, {1}[:, None])[:, 0]"),
     "ReshapeLike": _raw("{0}.reshape({1}.shape)"),
     "Sum": _reduce("sum"), "Mean": _reduce("mean"), "Max": _reduce("amax"),
-    "Argmax": _raw("torch.argmax({0}, dim={axis})"),
+    "Argmax": lambda w, node, attrs: f"torch.argmax({w.args(node)[0]}, dim={int(attrs['axis'])}, "
+              f"keepdim={bool(attrs['keepdims'])})",
     "Softmax": _fmt("torch.softmax({0}, dim={axis})"), "LogSoftmax": _fmt("torch.log_softmax({0}, dim={axis})"),
     "Conv": _conv, "MaxPool2D": _maxpool,
     "Dense": _dense, "Conv2D": _conv2d, "Embedding": _embedding, "Dropout": _dropout,

@@ -83,18 +83,28 @@ class Builder:
         self.ui: Optional[dict] = None     # given to every node added (autodiff notes each node's origin)
 
     def var(self, node: str, port: str = "y") -> Var:
-        """The Var of an existing output port (its type must be known)."""
-        return Var(self, node, port, self.types[(node, port)])
+        """The Var of an existing output port, also of nodes added to the graph since the
+        builder was made (KeyError names the port when its type is unknown)."""
+        key = (node, port)
+        if key not in self.types:
+            self.types.update(self.graph.types())
+            if key not in self.types:
+                raise KeyError(f"no typed output {node}.{port} in the graph")
+        return Var(self, node, port, self.types[key])
 
     def add(self, op: str, inputs: list[Var], attrs: dict, name: Optional[str] = None,
             ui: Optional[dict] = None) -> list[Var]:
         """Add one node fed by `inputs`; returns a Var per output port."""
         spec = get_op(op)
+        before = self.graph.current_analysis()
         node = self.graph.add_node(op, attrs, node_id=self.graph.unique_id(name or self.prefix + op.lower()),
                                    role=self.role, ui=ui if ui is not None else self.ui)
-        for port, var in zip(spec.input_names(self.graph.attrs(node)), inputs):
-            self.graph.connect(var.node, var.port, node, port, typed=False)
-        outs = infer_node(self.graph, node, [v.type for v in inputs])  # the type check, done once
+        ports = spec.input_names(self.graph.attrs(node))
+        self.graph.feed_new_node(node, [(var.node, var.port) for var in inputs])
+        in_types = [v.type for v in inputs]
+        outs = infer_node(self.graph, node, in_types)  # the type check, done once
+        if before is not None and len(ports) == len(inputs):
+            self.graph.keep_analysis(before, node, in_types, outs)
         result = []
         for port, t in zip(spec.output_names(), outs):
             self.types[(node, port)] = t

@@ -198,8 +198,23 @@ class Graph:
         ok, reason = self.check_wire(src, src_port, dst, dst_port, typed=typed)
         if not ok:
             raise GraphError(reason, node=dst, port=dst_port)
-        edge = Edge(src, src_port, dst, dst_port)
-        self.nx.add_edge(src, dst, key=dst_port, edge=edge)
+        return self._wire(Edge(src, src_port, dst, dst_port))
+
+    def feed_new_node(self, node_id: str, sources: list[tuple[str, str]]) -> None:
+        """Wire existing outputs into the input ports of `node_id`, just added and not yet wired
+        nor used, in port order (what Builder does). Such wires cannot make a cycle or feed a port
+        twice, so only the sources are checked, not the whole of check_wire."""
+        spec = self.spec(node_id)
+        ports = spec.input_names(self.attrs(node_id))
+        if self.nx.in_degree(node_id) or self.nx.out_degree(node_id) or len(sources) > len(ports):
+            raise GraphError("feed_new_node needs a node without wires and a source per port", node=node_id)
+        for (src, src_port), port in zip(sources, ports):
+            if src not in self._order or src_port not in self.spec(src).output_names():
+                raise GraphError(f"there is no output {src}.{src_port}", node=node_id, port=port)
+            self._wire(Edge(src, src_port, node_id, port))
+
+    def _wire(self, edge: Edge) -> Edge:
+        self.nx.add_edge(edge.src, edge.dst, key=edge.dst_port, edge=edge)
         self._changed()
         self.events.emit("edge_added", edge)
         return edge
@@ -271,6 +286,8 @@ class Graph:
         other.training = copy.deepcopy(self.training)
         other._order = dict(self._order)
         other._counter = self._counter
+        if self._analysis is not None:  # same structure, same analysis: a copy is not re-validated
+            other._analysis = self._analysis.copy()
         return other
 
     def to_dict(self) -> dict:
@@ -310,6 +327,21 @@ class Graph:
 
             self._analysis = analyze(self)
         return self._analysis
+
+    def current_analysis(self):
+        """The cached analysis, or None when an edit has made it stale (nothing is computed)."""
+        return self._analysis
+
+    def keep_analysis(self, analysis, node_id: str, in_types: list, out_types: list) -> None:
+        """Reinstate `analysis` (the one before `node_id` was added) extended by that node.
+
+        For a node added with every input wired and its types just inferred, with no outputs
+        used yet (what Builder does): the whole-graph analysis would find the same, so
+        differentiating a graph of n nodes does not re-analyze it n times.
+        """
+        from .validate import extend_analysis
+
+        self._analysis = extend_analysis(self, analysis, node_id, in_types, out_types)
 
     @staticmethod
     def _checked_attr(spec: OpSpec, node_id: str, name: str, value: Any) -> Any:

@@ -43,6 +43,9 @@ class Analysis:
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
 
+    def copy(self) -> "Analysis":
+        return Analysis(dict(self.types), dict(self.params), list(self.diagnostics))
+
 
 def param_key(node_id: str, name: str) -> str:
     """The weights-file key of a parameter: the node id, or node_name for an owned array."""
@@ -104,6 +107,17 @@ def analyze(graph: "Graph") -> Analysis:
         if spec.params:
             _collect_params(graph, node_id, in_types, result)
     return result
+
+
+def extend_analysis(graph: "Graph", analysis: Analysis, node_id: str, in_types: list,
+                    out_types: list) -> Analysis:
+    """`analysis` with one new, fully wired sink node added (see Graph.keep_analysis)."""
+    spec = graph.spec(node_id)
+    for port, t in zip(spec.output_names(), out_types):
+        analysis.types[(node_id, port)] = t
+    if spec.params:
+        _collect_params(graph, node_id, in_types, analysis)
+    return analysis
 
 
 def _collect_params(graph: "Graph", node_id: str, in_types: list, result: Analysis) -> None:

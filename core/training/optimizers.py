@@ -24,6 +24,8 @@ class Updates:
     updates: state key (a Parameter id) -> (node, port) computing its next value.
     lr: the id of the learning-rate Input; bias: Adam's bias-correction Inputs (c1, c2) or None.
     slots: ids of the optimizer's own Parameters (velocities, moments).
+    dtype: the scalar Inputs' float type, the widest of the trained parameters' (float64 graphs
+        must not round their learning rate to float32).
     """
 
     optimizer: dict
@@ -31,6 +33,7 @@ class Updates:
     lr: str = ""
     bias: tuple[str, str] | None = None
     slots: list[str] = field(default_factory=list)
+    dtype: str = "float32"
 
     @property
     def inputs(self) -> list[str]:
@@ -39,11 +42,11 @@ class Updates:
 
     def feeds(self, step: int, lr: float) -> dict[str, np.ndarray]:
         """Values of the scalar Inputs for 0-based global step `step` at learning rate `lr`."""
-        values = {self.lr: np.asarray(lr, dtype=np.float32)}
+        values = {self.lr: np.asarray(lr, dtype=self.dtype)}
         if self.bias:
             t = step + 1
-            values[self.bias[0]] = np.asarray(1.0 / (1.0 - self.optimizer["beta1"] ** t), dtype=np.float32)
-            values[self.bias[1]] = np.asarray(1.0 / (1.0 - self.optimizer["beta2"] ** t), dtype=np.float32)
+            values[self.bias[0]] = np.asarray(1.0 / (1.0 - self.optimizer["beta1"] ** t), dtype=self.dtype)
+            values[self.bias[1]] = np.asarray(1.0 / (1.0 - self.optimizer["beta2"] ** t), dtype=self.dtype)
         return values
 
 
@@ -69,12 +72,13 @@ def add_updates(graph: Graph, grads: dict[str, tuple[str, str]], optimizer: dict
     An Embedding's table under plain SGD is updated row by row (RowUpdate): only the rows in the batch.
     """
     builder = Builder(graph, role=ROLE, prefix="opt_")
-    result = Updates(dict(optimizer))
-    result.lr = _scalar_input(builder, "lr")
+    widest = [builder.var(key).dtype for key in grads]
+    result = Updates(dict(optimizer), dtype="float64" if "float64" in widest else "float32")
+    result.lr = _scalar_input(builder, "lr", result.dtype)
     lr = builder.var(result.lr)
     name = optimizer["name"]
     if name == "adam":
-        result.bias = (_scalar_input(builder, "adam_c1"), _scalar_input(builder, "adam_c2"))
+        result.bias = (_scalar_input(builder, "adam_c1", result.dtype), _scalar_input(builder, "adam_c2", result.dtype))
     for key, ref in grads.items():
         p = builder.var(key)
         rows = _gathered_rows(graph, key, ref)
@@ -146,5 +150,5 @@ def _slot(builder: Builder, result: Updates, key: str, what: str, like: Var) -> 
     return var
 
 
-def _scalar_input(builder: Builder, name: str) -> str:
-    return builder.add("Input", [], {"shape": [], "dtype": "float32"}, name=f"opt_{name}")[0].node
+def _scalar_input(builder: Builder, name: str, dtype: str) -> str:
+    return builder.add("Input", [], {"shape": [], "dtype": dtype}, name=f"opt_{name}")[0].node

@@ -34,7 +34,7 @@ def test_the_contestants_steps_follow_loom(sizes, activation, contestant):
 
 
 def test_the_benchmark_prints_one_json_object_with_the_medians():
-    done = subprocess.run([sys.executable, "bench/run.py", "--json", "--repeats", "1", "--only", "W1"],
+    done = subprocess.run([sys.executable, "bench/run.py", "--json", "--repeats", "1", "--only", "W1", "--no-compiled"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -65,3 +65,20 @@ def test_the_gpu_benchmark_path_runs_every_contestant_on_the_device(monkeypatch)
     assert synced and set(synced) == {"cuda"}
     chain = run.bench_chain(1, "cuda", size=1000)
     assert chain["device"] == "cuda" and {"loom_ms", "numpy_ms", "copy_floor_ms"} <= set(chain)
+
+
+@pytest.mark.parametrize("sizes,activation", [([64, 100, 100, 10], "Tanh"), ([20, 16, 16, 10], "ReLU")])
+def test_jax_jit_step_follows_loom(sizes, activation):
+    """The JAX contestant (torch.compile's step is the eager one's code under torch.compile; its
+    Inductor build takes too long for CI)."""
+    pytest.importorskip("jax", reason="JAX is not installed (the benchmark skips it too)")
+    from bench.compiled_contestants import jax_mlp_step
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], 32)
+    loom = loom_mlp(mlp_graph(sizes, activation))
+    other = jax_mlp_step(loom.get_weights(), sizes, activation, x, y)
+    for _ in range(5):
+        (want,) = loom(x, y)
+        np.testing.assert_allclose(float(other()), want, rtol=1e-5)

@@ -131,8 +131,14 @@ def _xent_grad(logits, labels):
     return out
 
 
+def _xent_grad_grad(h, logits, labels, y):
+    """The one-hot part is constant, so this is softmax's own gradient: s * (h - sum(h * s))."""
+    s = apply("Softmax", logits, axis=1)
+    return (s * (h - apply("Sum", h * s, axes=1, keepdims=True)), None)
+
+
 register(OpSpec(
     "SoftmaxXentGrad", INTERNAL, "softmax(logits) - onehot(labels): the cross-entropy's gradient "
     "with respect to the logits, times the batch size.",
-    (Port("logits", differentiable=False), Port("labels", differentiable=False)),
-    _xent_grad_type, _xent_grad, hidden=True))
+    (Port("logits"), Port("labels", differentiable=False)),
+    _xent_grad_type, _xent_grad, hidden=True, grad=_xent_grad_grad))

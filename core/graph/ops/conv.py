@@ -8,7 +8,7 @@ from ..builder import apply
 from ..errors import ShapeError
 from ..registry import INTERNAL, register
 from ..spec import Attr, OpSpec, ParamDecl, Port
-from ..types import TensorType, shape_str
+from ..types import TensorType, promote_dtypes, shape_str
 from .network import activate, activate_var, activation_attr, param_var
 from .sources import INITS
 
@@ -43,7 +43,7 @@ def _conv_type(types, stride, padding):
     ho, wo = (_out_len(x.shape[i + 2], w.shape[i + 2], stride, padding) for i in (0, 1))
     if ho < 1 or wo < 1:
         raise ShapeError(f"a {w.shape[2]}x{w.shape[3]} kernel does not fit images {shape_str(x.shape)}")
-    return [TensorType(x.dtype, (x.shape[0], w.shape[0], ho, wo))]
+    return [TensorType(promote_dtypes(x.dtype, w.dtype), (x.shape[0], w.shape[0], ho, wo))]
 
 
 def _conv(x, w, stride, padding):
@@ -53,7 +53,7 @@ def _conv(x, w, stride, padding):
 
 def _conv_grad_input(g, w, like, stride, padding):
     n, c, h, wd = like.shape
-    padded = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=g.dtype)
+    padded = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=np.result_type(g, w))
     ho, wo = g.shape[2], g.shape[3]
     for i in range(w.shape[2]):
         for j in range(w.shape[3]):
@@ -67,6 +67,22 @@ def _conv_grad_kernel(x, g, like, stride, padding):
     return np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))
 
 
+def _conv_grad_input_grad(h, g, w, like, y, stride, padding):
+    """ConvGradInput is linear in g and in w: <h, A_w^T g> = <conv(h, w), g>."""
+    return (apply("Conv", h, w, stride=stride, padding=padding),
+            apply("ConvGradKernel", h, g, w, stride=stride, padding=padding), None)
+
+
+def _conv_grad_kernel_grad(h, x, g, like, y, stride, padding):
+    """ConvGradKernel is linear in x and in g: <h, dW(x, g)> = <g, conv(x, h)>."""
+    return (apply("ConvGradInput", g, h, x, stride=stride, padding=padding),
+            apply("Conv", x, h, stride=stride, padding=padding), None)
+
+
+def _promoted(*ports: int):
+    return lambda types, attrs: [TensorType(promote_dtypes(*(types[i].dtype for i in ports)), types[-1].shape)]
+
+
 CONV_ATTRS = (STRIDE, PADDING)
 register(OpSpec(
     "Conv", "Network", "Primitive 2-D cross-correlation of images x (N, C, H, W) with kernels "
@@ -77,14 +93,12 @@ register(OpSpec(
         apply("ConvGradKernel", x, g, w, stride=stride, padding=padding))))
 register(OpSpec(
     "ConvGradInput", INTERNAL, "Gradient of Conv with respect to its images.",
-    (Port("g"), Port("w"), Port("like", differentiable=False)),
-    lambda types, attrs: [TensorType(types[0].dtype, types[2].shape)], _conv_grad_input,
-    attrs=CONV_ATTRS, hidden=True))
+    (Port("g"), Port("w"), Port("like", differentiable=False)), _promoted(0, 1), _conv_grad_input,
+    attrs=CONV_ATTRS, hidden=True, grad=_conv_grad_input_grad))
 register(OpSpec(
     "ConvGradKernel", INTERNAL, "Gradient of Conv with respect to its kernels.",
-    (Port("x"), Port("g"), Port("like", differentiable=False)),
-    lambda types, attrs: [TensorType(types[1].dtype, types[2].shape)], _conv_grad_kernel,
-    attrs=CONV_ATTRS, hidden=True))
+    (Port("x"), Port("g"), Port("like", differentiable=False)), _promoted(0, 1), _conv_grad_kernel,
+    attrs=CONV_ATTRS, hidden=True, grad=_conv_grad_kernel_grad))
 
 
 # ---- The Conv2D layer
@@ -152,18 +166,29 @@ def _maxpool(x, size, stride):
     return _windows(x, size, size, _pool_stride(size, stride), 0).max(axis=(4, 5))
 
 
+def _shares(x, size, stride):
+    """(N, C, Ho, Wo, size, size): each window's maxima, each weighted 1 / (how many tie)."""
+    win = _windows(x, size, size, _pool_stride(size, stride), 0)
+    hit = win == win.max(axis=(4, 5), keepdims=True)
+    return hit / hit.sum(axis=(4, 5), keepdims=True)
+
+
 def _maxpool_grad(g, x, size, stride):
-    """Send each window's gradient to the position of its maximum (the first, on ties)."""
+    """Send each window's gradient to its maximum; tied maxima share it equally."""
     s = _pool_stride(size, stride)
-    win = _windows(x, size, size, s, 0)
-    n, c, ho, wo = win.shape[:4]
-    arg = win.reshape(n, c, ho, wo, size * size).argmax(axis=-1)
-    rows = np.arange(ho)[:, None] * s + arg // size
-    cols = np.arange(wo)[None, :] * s + arg % size
-    dx = np.zeros_like(x, dtype=g.dtype)
-    nn, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
-    np.add.at(dx, (nn[:, :, None, None], cc[:, :, None, None], rows, cols), g)
+    share = _shares(x, size, stride)
+    ho, wo = g.shape[2], g.shape[3]
+    dx = np.zeros(x.shape, dtype=np.result_type(g, x))
+    for i in range(size):
+        for j in range(size):
+            dx[:, :, i:i + s * ho:s, j:j + s * wo:s] += g * share[..., i, j]
     return dx
+
+
+def _maxpool_pick(h, x, size, stride):
+    """Per window, h averaged over the positions of x's maxima: the adjoint of MaxPoolGrad in g."""
+    win = _windows(h, size, size, _pool_stride(size, stride), 0)
+    return (win * _shares(x, size, stride)).sum(axis=(4, 5)).astype(np.result_type(h, x), copy=False)
 
 
 POOL_ATTRS = (Attr("size", "int", 2, "window height and width", minimum=1, maximum=16),
@@ -173,7 +198,13 @@ register(OpSpec(
     (Port("x"),), _pool_type, _maxpool, attrs=POOL_ATTRS,
     grad=lambda g, x, y, size, stride: (apply("MaxPoolGrad", g, x, size=size, stride=stride),)))
 register(OpSpec(
-    "MaxPoolGrad", INTERNAL, "Gradient of MaxPool2D: g routed to each window's maximum.",
-    (Port("g"), Port("x", differentiable=False)),
-    lambda types, attrs: [TensorType(types[0].dtype, types[1].shape)], _maxpool_grad,
-    attrs=POOL_ATTRS, hidden=True))
+    "MaxPoolGrad", INTERNAL, "Gradient of MaxPool2D: g routed to each window's maximum (ties share it).",
+    (Port("g"), Port("x", differentiable=False)), _promoted(0, 1), _maxpool_grad, attrs=POOL_ATTRS,
+    hidden=True, grad=lambda h, g, x, y, size, stride: (apply("MaxPoolPick", h, x, size=size, stride=stride), None)))
+register(OpSpec(
+    "MaxPoolPick", INTERNAL, "h read at each window's maximum of x (tied maxima averaged): "
+    "MaxPoolGrad's gradient.", (Port("h"), Port("x", differentiable=False)),
+    lambda types, attrs: [TensorType(promote_dtypes(types[0].dtype, types[1].dtype),
+                                     _pool_type([types[1]], **attrs)[0].shape)],
+    _maxpool_pick, attrs=POOL_ATTRS, hidden=True,
+    grad=lambda k, h, x, y, size, stride: (apply("MaxPoolGrad", k, x, size=size, stride=stride), None)))

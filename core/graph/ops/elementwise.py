@@ -82,17 +82,17 @@ elementwise("Log1p", "log1p(x)", lambda x: np.log1p(x), lambda g, x, y: (g / (1 
             hidden=True, doc="log(1 + x), accurate for small x.")
 elementwise("Expm1", "expm1(x)", lambda x: np.expm1(x), lambda g, x, y: (g * (y + 1),),
             hidden=True, doc="exp(x) - 1, accurate for small x.")
-elementwise("Sign", "sign(x)", lambda x: np.sign(x), None, hidden=True, float_only=False,
+elementwise("Sign", "sign(x)", lambda x: np.sign(x), None, hidden=True, float_only=False, nondiff=("x",),
             doc="-1, 0 or 1 by the sign of x.")
-elementwise("Greater", "a > b", lambda a, b: a > b, None, inputs=AB, hidden=True,
+elementwise("Greater", "a > b", lambda a, b: a > b, None, inputs=AB, hidden=True, nondiff=AB,
             float_only=False, doc="1 where a > b, else 0.")
-elementwise("GreaterEqual", "a >= b", lambda a, b: a >= b, None, inputs=AB, hidden=True,
+elementwise("GreaterEqual", "a >= b", lambda a, b: a >= b, None, inputs=AB, hidden=True, nondiff=AB,
             float_only=False, doc="1 where a >= b, else 0.")
-elementwise("Equal", "a == b", lambda a, b: a == b, None, inputs=AB, hidden=True,
+elementwise("Equal", "a == b", lambda a, b: a == b, None, inputs=AB, hidden=True, nondiff=AB,
             float_only=False, doc="1 where a == b, else 0.")
 elementwise("InRange", "(x >= lo) * (x <= hi)", lambda x, lo, hi: (x >= lo) & (x <= hi), None,
             attrs=(Attr("lo", "float", -1.0), Attr("hi", "float", 1.0)), hidden=True,
-            float_only=False, doc="1 where lo <= x <= hi, else 0.")
+            float_only=False, nondiff=("x",), doc="1 where lo <= x <= hi, else 0.")
 elementwise("Where", "where(c, a, b)", lambda c, a, b: np.where(c != 0, a, b),
             lambda g, c, a, b, y: (None, apply("Where", c, g, 0), apply("Where", c, 0, g)),
             inputs=("c", "a", "b"), hidden=True, float_only=False, nondiff=("c",),

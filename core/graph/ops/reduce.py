@@ -27,6 +27,13 @@ def _back(g, x, axes, keepdims):
     return apply("BroadcastLike", g, x, axes=axes, keepdims=keepdims)
 
 
+def _max_grad(g, x, y, axes, keepdims):
+    """Ties share: each element equal to the maximum gets g divided by how many are."""
+    hit = apply("Equal", x, _back(y, x, axes, keepdims))
+    count = apply("Sum", hit, axes=axes, keepdims=keepdims)
+    return (_back(g / count, x, axes, keepdims) * hit,)
+
+
 register(OpSpec(
     "Sum", "Reduce", "Sum of x over the given axes.", X, _reduce_type,
     lambda x, axes, keepdims: np.sum(x, axis=_np_axes(axes, x), keepdims=keepdims),
@@ -39,9 +46,7 @@ register(OpSpec(
 register(OpSpec(
     "Max", "Reduce", "Largest element of x over the given axes (ties share the gradient).", X,
     _reduce_type, lambda x, axes, keepdims: np.max(x, axis=_np_axes(axes, x), keepdims=keepdims),
-    attrs=AXES,
-    grad=lambda g, x, y, axes, keepdims: (
-        _back(g, x, axes, keepdims) * apply("Equal", x, _back(y, x, axes, keepdims)),)))
+    attrs=AXES, grad=_max_grad))
 
 
 # ---- Helpers that gradients produce (not in the palette)
@@ -64,7 +69,8 @@ register(OpSpec(
     grad=lambda g, x, like, y, axes, keepdims: (
         apply("SumLike", g, x) if keepdims else apply("Sum", g, axes=axes), None)))
 register(OpSpec(
-    "Size", INTERNAL, "How many elements of x lie in the given axes, as a float scalar.", X,
+    "Size", INTERNAL, "How many elements of x lie in the given axes, as a float scalar.",
+    (Port("x", "only its shape is read", differentiable=False),),
     lambda types, axes: [TensorType(_size_dtype(types[0]), ())],
     lambda x, axes: np.asarray(np.prod([x.shape[a] for a in _np_axes(axes, x)]),
                                dtype=x.dtype if x.dtype.kind == "f" else np.float32),
@@ -73,19 +79,17 @@ register(OpSpec(
 
 # ---- Positions (not differentiable)
 
-def _argmax_type(types, axis):
+def _argmax_type(types, axis, keepdims):
     (x,) = types
     if x.ndim == 0:
         raise ShapeError(f"Argmax needs at least one axis, got {x}", port="x")
-    (ax,) = normalize_axes(axis, x.ndim)
-    return [TensorType("int64", x.shape[:ax] + x.shape[ax + 1:])]
-
-
-def _argmax(x, axis):
-    return np.argmax(x, axis=axis).astype(np.int64)
+    return [TensorType("int64", reduce_shape(x.shape, normalize_axes(axis, x.ndim), keepdims))]
 
 
 register(OpSpec(
     "Argmax", "Reduce", "Position of the largest element of x along an axis (the first, on ties), "
-    "as int64: the predicted class of scores (N, classes).", X, _argmax_type, _argmax,
-    attrs=(Attr("axis", "int", -1, "the axis to search along", minimum=-8, maximum=7),)))
+    "as int64: the predicted class of scores (N, classes).",
+    (Port("x", "piecewise constant: no gradient", differentiable=False),), _argmax_type,
+    lambda x, axis, keepdims: np.argmax(x, axis=axis % x.ndim, keepdims=keepdims),
+    attrs=(Attr("axis", "int", -1, "the axis to search along", minimum=-8, maximum=7),
+           Attr("keepdims", "bool", False, "keep the searched axis with length 1"))))

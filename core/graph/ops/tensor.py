@@ -27,12 +27,13 @@ def _matmul_type(types, transpose_a, transpose_b):
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError("MatMul needs vectors or matrices, not scalars")
     if 1 in (a.ndim, b.ndim):
-        if transpose_a or transpose_b or max(a.ndim, b.ndim) > 2:
-            raise ShapeError("a vector operand needs the other to be a vector or a matrix, untransposed")
-        if a.shape[-1] != b.shape[0]:
+        if transpose_a or transpose_b:
+            raise ShapeError("a vector operand needs the other operand untransposed")
+        inner = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner:
             raise ShapeError(f"cannot multiply {shape_str(a.shape)} by {shape_str(b.shape)}: "
-                             f"{a.shape[-1]} != {b.shape[0]}", port="b")
-        return [TensorType(dtype, a.shape[:-1] + b.shape[1:])]
+                             f"{a.shape[-1]} != {inner}", port="b")
+        return [TensorType(dtype, a.shape[:-1] if b.ndim == 1 else b.shape[:-2] + b.shape[-1:])]
     sa = a.shape[:-2] + ((a.shape[-1], a.shape[-2]) if transpose_a else a.shape[-2:])
     sb = b.shape[:-2] + ((b.shape[-1], b.shape[-2]) if transpose_b else b.shape[-2:])
     if sa[-1] != sb[-2]:
@@ -51,6 +52,13 @@ def _matmul_grad(g, a, b, y, transpose_a, transpose_b):
     mm = lambda p, q, ta=False, tb=False: apply("MatMul", p, q, transpose_a=ta, transpose_b=tb)
     if a.ndim == 1 and b.ndim == 1:
         return g * b, g * a
+    if a.ndim == 1 and b.ndim > 2:     # (k,) @ (..., k, n): g is (..., n)
+        rows = apply("Reshape", g, shape=[*g.shape[:-1], 1, g.shape[-1]])
+        column = apply("Reshape", a, shape=[a.shape[0], 1])
+        return apply("SumLike", apply("Sum", b * rows, axes=-1), a), column * rows
+    if b.ndim == 1 and a.ndim > 2:     # (..., m, k) @ (k,): g is (..., m)
+        column = apply("Reshape", g, shape=[*g.shape, 1])
+        return column * b, apply("SumLike", a * column, b)
     if a.ndim == 1:
         column = apply("Reshape", a, shape=[a.shape[0], 1])
         return mm(b, g), mm(column, apply("Reshape", g, shape=[1, g.shape[0]]))
@@ -215,11 +223,35 @@ def _slice_type(types, axis, start, stop):
     return [TensorType(x.dtype, x.shape[:axis] + (stop - start,) + x.shape[axis + 1:])]
 
 
+SLICE_ATTRS = (Attr("axis", "int", 0), Attr("start", "int", 0, minimum=0), Attr("stop", "int", 1, minimum=1))
+
+
+def _unslice_type(types, axis, start, stop):
+    g, like = types
+    _slice_type([like], axis, start, stop)
+    want = like.shape[:axis] + (stop - start,) + like.shape[axis + 1:]
+    if g.shape != want:
+        raise ShapeError(f"{shape_str(g.shape)} does not fill slice {start}:{stop} on axis {axis} "
+                         f"of {shape_str(like.shape)}", port="g")
+    return [TensorType(g.dtype, like.shape)]
+
+
+def _unslice(g, like, axis, start, stop):
+    out = np.zeros(like.shape, dtype=g.dtype)
+    out[(slice(None),) * axis + (slice(start, stop),)] = g
+    return out
+
+
 register(OpSpec(
     "Slice", INTERNAL, "x[start:stop] along one axis.", X, _slice_type,
     lambda x, axis, start, stop: x[(slice(None),) * axis + (slice(start, stop),)],
-    attrs=(Attr("axis", "int", 0), Attr("start", "int", 0, minimum=0), Attr("stop", "int", 1, minimum=1)),
-    hidden=True))
+    attrs=SLICE_ATTRS, hidden=True,
+    grad=lambda g, x, y, axis, start, stop: (apply("UnSlice", g, x, axis=axis, start=start, stop=stop),)))
+register(OpSpec(
+    "UnSlice", INTERNAL, "Zeros shaped like `like` with g written at start:stop along one axis (Slice's gradient).",
+    (Port("g"), Port("like", differentiable=False)), _unslice_type, _unslice,
+    attrs=SLICE_ATTRS, hidden=True,
+    grad=lambda g, x, like, y, axis, start, stop: (apply("Slice", g, axis=axis, start=start, stop=stop), None)))
 
 
 def _gather_type(types, attrs):
@@ -252,7 +284,8 @@ def _scatter_add(g, ids, like):
 register(OpSpec(
     "ScatterAdd", INTERNAL, "Add the rows of g into a zero table at rows `ids` (Gather's gradient).",
     (Port("g"), Port("ids", differentiable=False), Port("like", differentiable=False)),
-    lambda types, attrs: [TensorType(types[0].dtype, types[2].shape)], _scatter_add, hidden=True))
+    lambda types, attrs: [TensorType(types[0].dtype, types[2].shape)], _scatter_add, hidden=True,
+    grad=lambda g, rows, ids, like, y: (apply("Gather", g, ids), None, None)))
 
 
 def _row_update_type(types, attrs):

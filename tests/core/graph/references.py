@@ -103,7 +103,7 @@ REFERENCES = {
     "MSE": lambda p, t: np.mean((p - t) ** 2), "Accuracy": _accuracy,
     "Greater": lambda a, b: (a > b) * 1.0, "GreaterEqual": lambda a, b: (a >= b) * 1.0,
     "Equal": lambda a, b: (a == b) * 1.0, "Sign": np.sign,
-    "Argmax": lambda x, axis=-1: np.array([[max(range(len(r)), key=r.__getitem__)] for r in np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])]).reshape(np.delete(x.shape, axis % x.ndim)),
+    "Argmax": lambda x, axis=-1, keepdims=False: _argmax(x, axis, keepdims),
     "InRange": lambda x, lo, hi: ((x >= lo) & (x <= hi)) * 1.0,
     "PickLabels": lambda x, labels: np.array([row[k] for row, k in zip(x, labels)]),
     "SoftmaxXentGrad": lambda z, labels: _softmax(z) - np.eye(z.shape[1])[labels],
@@ -146,3 +146,13 @@ LAYER_REFERENCES = {
     "Embedding": lambda ids, table, **_: np.array([[table[i] for i in row] for row in ids]),
     "Dropout": lambda x, **_: x,
 }
+
+
+def _argmax(x, axis, keepdims):
+    """The first index of the largest value, by a plain loop over the moved axis."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.zeros(moved.shape[:-1], dtype=np.int64)
+    for index in np.ndindex(out.shape):
+        row = list(moved[index])
+        out[index] = row.index(max(row))
+    return np.expand_dims(out, axis) if keepdims else out
