@@ -225,6 +225,6 @@ if __name__ == "__main__":
     for make in (xor, spirals, digits_cnn, logistic_regression, autoencoder, nan_demo, f_xy, tanh_layer):
         make()
         print("wrote", make.__name__)
-    for name in ("seed_mlp", "seed_vectors"):
+    for name in ("seed_mlp", "seed_vectors", "ner_window", "word2vec_skipgram"):
         relayout(name)
         print("re-laid", name)

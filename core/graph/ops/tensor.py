@@ -308,5 +308,5 @@ def _row_update(table, ids, rows, lr):
 register(OpSpec(
     "RowUpdate", INTERNAL, "table with table[ids] -= lr * rows, repeated ids adding up: plain SGD on the "
     "rows a Gather used, so an Embedding's step touches only those rows (written in place).",
-    (Port("table", differentiable=False), Port("ids", differentiable=False), Port("rows", differentiable=False),
-     Port("lr", differentiable=False)), _row_update_type, _row_update, hidden=True))
+    (Port("table"), Port("ids", differentiable=False), Port("rows"), Port("lr")), _row_update_type, _row_update,
+    hidden=True))   # no gradient rule: made after differentiation, so differentiate() refuses it by name

@@ -215,7 +215,9 @@ def _mixed(case: Case) -> list[tuple[Case, dict]]:
         if len(floats) > 1 else []
 
 
-@pytest.mark.parametrize("case,dtypes", [m for c in CASES + FORWARD_ONLY if c.op != "Fused" for m in _mixed(c)],
+# Fused takes its dtype as an attribute; RowUpdate updates its table in place and refuses rows of another dtype
+@pytest.mark.parametrize("case,dtypes", [m for c in CASES + FORWARD_ONLY if c.op not in ("Fused", "RowUpdate")
+                                         for m in _mixed(c)],
                          ids=lambda v: v.id if isinstance(v, Case) else ",".join(f"{k}:{d}" for k, d in v.items()))
 def test_mixed_float_dtypes_are_declared_as_computed(case: Case, dtypes: dict):
     """One promotion rule: the type the op declares is the dtype the reference executor and the
