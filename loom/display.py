@@ -10,6 +10,7 @@ from typing import Any, Optional, TextIO, Union
 import numpy as np
 
 from core.graph import Graph
+from core.graph.arrange import arrange
 
 from .compiled import Function
 from .shared import containers
@@ -17,13 +18,6 @@ from .variable import Variable
 
 Shown = Union[Variable, Function, Graph]
 _WINDOWS: list = []          # the windows `show` opened and still open: Python keeps them alive
-
-
-def positions(graph: Graph) -> dict[str, tuple[float, float]]:
-    """Where each node goes on the canvas: the one place that lays out a front-end graph."""
-    from gui.canvas.layout import auto_layout
-
-    return auto_layout(graph, graph.nodes)
 
 
 def graph_of(obj: Shown) -> tuple[Graph, dict[str, np.ndarray]]:
@@ -40,7 +34,7 @@ def graph_of(obj: Shown) -> tuple[Graph, dict[str, np.ndarray]]:
     else:
         raise TypeError(f"loom draws a Variable, a function or a Graph; got {type(obj).__name__}")
     graph = source.copy()
-    for node, pos in positions(graph).items():
+    for node, pos in arrange(graph).items():
         graph.set_ui(node, "pos", [float(pos[0]), float(pos[1])])
     return graph, values
 

@@ -6,7 +6,7 @@ Qt-free: each function takes the `Run` and returns a picklable result (see core/
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import networkx as nx
 import numpy as np
@@ -116,31 +116,38 @@ def _part(graph: Graph, node: str) -> str:
     return {"grad": "backward", "update": "optimizer"}.get(role or "", "forward")
 
 
-def describe_compiled(run: Run) -> CompiledInfo:
-    """Gather the compiled training step of `run`: kernels with the nodes they cover and their time per
-    call on the next batch, the rewrites that fired, the generated source."""
-    step = run.train_function
-    user_nodes = set(run.graph.nodes)
-    times = run.profile()
-    owner = owners(run.train_graph, step.updates, user_nodes)
+def describe_step(step: Any, train_graph: Graph, user_nodes: set[str],
+                  times: Optional[dict[str, float]] = None) -> CompiledInfo:
+    """The kernels of a compiled `step` (of `train_graph`) credited to the `user_nodes` they work for, the
+    passes and rewrites that made them, the generated source; `times` per kernel node where measured."""
+    times = times or {}
+    owner = owners(train_graph, step.updates, user_nodes)
     info = CompiledInfo(rewrites=[str(r) for r in step.rewrites], step_source=step.source,
-                        passes=pass_stories(run.train_graph, step.outputs, step.updates, user_nodes,
+                        passes=pass_stories(train_graph, step.outputs, step.updates, user_nodes,
                                             {"max_operands": step.device.max_operands}))
     for name, sources in step.kernels.items():
         covers = list(step.groups.get(name, []))
         users = credit(covers, owner)
-        part = _part(run.train_graph, covers[-1]) if covers else "forward"
+        part = _part(train_graph, covers[-1]) if covers else "forward"
         cpu = str(sources.get("cpu", ""))
         info.kernels.append(KernelInfo(name, covers, users, part, "", cpu, str(sources.get("cuda", "")),
                                        times.get(step.kernel_nodes[name]), annotate_kernel(cpu, covers, owner)))
-    slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
-    info.notes.append(f"Times per call on the next batch (median of 20 runs): the whole step "
-                      f"{1e3 * sum(times.values()):.3f} ms; slowest: "
-                      + ", ".join(f"{node} {1e3 * t:.3f} ms" for node, t in slowest) + ".")
     if not step.kernels:
         info.notes.append("Nothing in this step fused into a kernel: every op runs as it is.")
     fused = info.passes[-1].kernels_after if info.passes else 0
     if fused > len(step.kernels):
         info.notes.append(f"The {fused} fused groups run as {len(step.kernels)} kernels: groups of the same "
                           "expression and shape share one call.")
+    return info
+
+
+def describe_compiled(run: Run) -> CompiledInfo:
+    """Gather the compiled training step of `run`: kernels with the nodes they cover and their time per
+    call on the next batch, the rewrites that fired, the generated source."""
+    times = run.profile()
+    info = describe_step(run.train_function, run.train_graph, set(run.graph.nodes), times)
+    slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
+    info.notes.insert(0, f"Times per call on the next batch (median of 20 runs): the whole step "
+                      f"{1e3 * sum(times.values()):.3f} ms; slowest: "
+                      + ", ".join(f"{node} {1e3 * t:.3f} ms" for node, t in slowest) + ".")
     return info

@@ -50,8 +50,10 @@ def test_show_a_function_lists_its_rewrites_and_kernels_and_a_kernel_click_selec
     window = loom.show(train, block=False)
     qtbot.waitUntil(lambda: window.training.views_dock.isVisible())
     view = window.training.compiled
-    rewrites = [view.rewrites.item(i).text() for i in range(view.rewrites.count())]
-    assert any("softmax_cross_entropy" in r for r in rewrites)
+    passes = [view.rewrites.topLevelItem(i) for i in range(view.rewrites.topLevelItemCount())]
+    changes = [row.child(j).text(0) for row in passes for j in range(row.childCount())]
+    assert "stabilize" in [row.text(0) for row in passes]
+    assert any("softmax_cross_entropy" in change for change in changes), changes
     assert "def step(" in view.step_code.toPlainText()
     assert cost.node in window.graph and "W" in window.graph and window.weights["W"].shape == (4, 3)
     tree = view.kernels
