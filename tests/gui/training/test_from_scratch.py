@@ -61,7 +61,7 @@ def build_lecture_mlp(qtbot, window) -> list[str]:
 
 
 def test_from_an_empty_canvas_to_a_trained_digits_mlp(qtbot, window, tmp_path, monkeypatch):
-    window.resize(1600, 1000)
+    window.resize(1920, 1080)     # the canvas wide enough for the seven columns below, beside the docks
     nodes = build_lecture_mlp(qtbot, window)
     graph = window.graph
     assert nodes == ["x", "W1", "matmul", "b1", "add", "hidden1", "W2", "matmul_2", "b2", "add_2", "cost", "y",
