@@ -10,18 +10,19 @@ import json
 import os
 import stat
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from .errors import GraphError, GraphFileError
+from .errors import GraphError, GraphFileError, quoted
 from .graph import Graph
+from .weights_file import read_weights
 
 FORMAT = "loom-graph"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32           # nesting of the whole document; the examples use 5, a Constant at most 13
 PathLike = Union[str, os.PathLike]
 
 # One step per older version: UPGRADES[v] turns a version-v document into version v + 1.
@@ -78,6 +79,7 @@ def graph_from_text(raw: Union[str, bytes], source: str = "<text>") -> Graph:
 
 def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
     """Build a Graph from a parsed document, upgrading older versions first."""
+    _check_depth(document, source)
     document = _upgraded(_expect(document, dict, "$", source), source)
     graph = Graph()
     graph.meta = _expect(document.get("meta", {}), dict, "$.meta", source)
@@ -111,30 +113,24 @@ def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
 
 
 def load_weights(path: PathLike, graph: Optional[Graph] = None) -> dict[str, np.ndarray]:
-    """Read a weights .npz (never pickles); with a graph, check keys and shapes against it."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            weights = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise GraphFileError("the weights file does not exist", file=str(path)) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise GraphFileError(f"not a readable weights file ({e})", file=str(path)) from None
-    for key, array in weights.items():
-        if array.dtype.kind not in "fiu":
-            raise GraphFileError(f"array '{key}' holds {array.dtype}, not numbers", file=str(path))
+    """Read a weights .npz (never pickles); with a graph, check keys and shapes against it
+    from each array's header, before its data is read."""
+    expected = None
     if graph is not None:
-        _check_weights(weights, graph, str(path))
-    return weights
+        expected = {key: tuple(decl.shape) for key, (_, _, decl) in graph.analysis().params.items()}
+    return read_weights(path, expected)
 
 
-def _check_weights(weights: dict, graph: Graph, source: str) -> None:
-    decls = graph.analysis().params
-    for key, array in weights.items():
-        if key not in decls:
-            raise GraphFileError(f"array '{key}' matches no parameter of the graph", file=source)
-        want = tuple(decls[key][2].shape)
-        if array.shape != want:
-            raise GraphFileError(f"array '{key}' has shape {array.shape}, the graph needs {want}", file=source)
+def _check_depth(document: Any, source: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, so nothing downstream recurses into it."""
+    level = [document]
+    for depth in range(MAX_DEPTH + 1):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    raise GraphFileError(f"the document is nested more than {MAX_DEPTH} levels deep", file=source)
 
 
 def _upgraded(document: dict, source: str) -> dict:
@@ -142,7 +138,7 @@ def _upgraded(document: dict, source: str) -> dict:
         raise GraphFileError(f"not a Loom graph (\"format\" should be \"{FORMAT}\")", file=source)
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise GraphFileError(f"\"version\" must be a positive integer, got {version!r}", file=source)
+        raise GraphFileError(f"\"version\" must be a positive integer, got {quoted(version)}", file=source)
     if version > VERSION:
         raise GraphFileError(f"the file is version {version}; this Loom reads up to version {VERSION}",
                              file=source)
