@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.graph import Graph, load_graph, save_graph
-from core.graph.fileformat import weights_path
 
 MAX_RECENT = 8
 
@@ -59,11 +58,7 @@ class Document:
         if target is None:
             raise ValueError("no file name given")
         weights = self.matching_weights()
-        save_graph(target, self.graph, weights)
-        if not weights:
-            # a companion left from an earlier save would no longer match the graph and
-            # make the file unreadable; save_graph writes none when there are no weights
-            weights_path(target).unlink(missing_ok=True)
+        save_graph(target, self.graph, weights)   # removes a companion left from an earlier save
         self.path = target
         self.template = None
         self.undo_stack.setClean()

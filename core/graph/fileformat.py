@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from .errors import GraphError, GraphFileError, quoted
+from .filepair import companion_to_read, save_pair, weights_path
 from .graph import Graph
 from .weights_file import read_weights
 
@@ -29,22 +30,27 @@ PathLike = Union[str, os.PathLike]
 UPGRADES: dict[int, Callable[[dict], dict]] = {}
 
 
-def weights_path(path: PathLike) -> Path:
-    """The weights file that goes with a graph file: model.json -> model.npz."""
-    return Path(path).with_suffix(".npz")
-
-
 def graph_document(graph: Graph) -> dict:
     """The JSON document of `graph`: what save_graph writes and graph_from_dict reads back."""
     return {"format": FORMAT, "version": VERSION, **graph.to_dict()}
 
 
 def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> None:
-    """Write the graph (and its weights, when given) atomically."""
-    text = json.dumps(graph_document(graph), indent=1, allow_nan=False)
-    if weights:
-        atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
-    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+    """Write the graph and its weights (or none) as one pair: a reader sees the old pair or the new.
+
+    The graph records its weights' SHA-256; see filepair.py for the order of the renames.
+    """
+    path = Path(path)
+    document = graph_document(graph)
+
+    def write_graph(record: Optional[dict]) -> None:
+        text = json.dumps({**document, "weights": record} if record else document, indent=1, allow_nan=False)
+        atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+    def write_weights(target: Path) -> None:
+        atomic_write(target, lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
+
+    save_pair(path, write_graph, write_weights if weights else None)
 
 
 def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
@@ -61,20 +67,28 @@ def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
         raw = path.read_bytes()
     except OSError as e:
         raise GraphFileError(f"cannot read the file: {e.strerror}", file=str(path)) from None
-    graph = graph_from_text(raw, source=str(path))
-    weights = load_weights(weights_path(path), graph) if weights_path(path).exists() else {}
+    document = _parsed(raw, str(path))
+    graph = graph_from_dict(document, str(path))
+    try:
+        companion = companion_to_read(path, document.get("weights"))
+    except OSError as e:
+        raise GraphFileError(f"cannot read the weights: {e.strerror}", file=str(weights_path(path))) from None
+    weights = load_weights(companion, graph) if companion else {}
     return graph, weights
 
 
 def graph_from_text(raw: Union[str, bytes], source: str = "<text>") -> Graph:
     """Parse a graph document (a file's content, or the clipboard's)."""
+    return graph_from_dict(_parsed(raw, source), source)
+
+
+def _parsed(raw: Union[str, bytes], source: str) -> Any:
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as e:
-        raise GraphFileError(f"not valid JSON ({e})", file=source) from None
+        raise GraphFileError(f"not valid JSON ({quoted(str(e), 200, raw=True)})", file=source) from None
     except RecursionError:
         raise GraphFileError("the JSON is nested too deeply", file=source) from None
-    return graph_from_dict(document, source)
 
 
 def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
