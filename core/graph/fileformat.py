@@ -53,8 +53,8 @@ def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> 
     save_pair(path, write_graph, write_weights if weights else None)
 
 
-def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
-    """Read a graph file and its companion weights (if present).
+def load_graph(path: PathLike, *, with_weights: bool = True) -> tuple[Graph, dict[str, np.ndarray]]:
+    """Read a graph file and its companion weights (if present; never with `with_weights=False`).
 
     Raises GraphFileError naming the file and the place in it for anything malformed,
     truncated, of an unknown version, or hostile.
@@ -69,6 +69,8 @@ def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
         raise GraphFileError(f"cannot read the file: {e.strerror}", file=str(path)) from None
     document = _parsed(raw, str(path))
     graph = graph_from_dict(document, str(path))
+    if not with_weights:
+        return graph, {}
     try:
         companion = companion_to_read(path, document.get("weights"))
     except OSError as e:
