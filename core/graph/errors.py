@@ -19,9 +19,9 @@ class LoomError(Exception):
     def __str__(self) -> str:
         where = []
         if self.file:
-            where.append(str(self.file) + (f":{self.line}" if self.line else ""))
+            where.append(quoted(self.file, 240, raw=True) + (f":{self.line}" if self.line else ""))
         if self.node:
-            where.append(f"node '{self.node}'" + (f", port '{self.port}'" if self.port else ""))
+            where.append(f"node {quoted(self.node)}" + (f", port {quoted(self.port)}" if self.port else ""))
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 

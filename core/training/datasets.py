@@ -14,12 +14,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.graph.errors import quoted
 from core.training.data_files import CLASSIFICATION, REGRESSION, DatasetError, Samples, load_csv, load_npz
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "LABEL_KINDS", "Option", "check_fits",
            "load_dataset"]
 
 LABEL_KINDS = ("classes", "targets", "none")
+MAX_SAMPLES = 1_000_000   # generated points: 1e6 take 16 MB; 1e8 would take 4.8 GB and minutes
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Option:
         value = config[self.name]
         problem = self._problem(value)
         if problem:
-            raise DatasetError(f"dataset '{dataset}', option '{self.name}': {value!r} is not allowed ({problem})")
+            raise DatasetError(f"dataset '{dataset}', option '{self.name}': {quoted(value)} is not allowed ({problem})")
         return float(value) if self.kind == "float" else value
 
     def _problem(self, value: Any) -> str | None:
@@ -233,7 +235,8 @@ def _generated(loader: Callable[[dict[str, Any]], Samples]) -> Callable[[dict[st
 
 
 def _samples(default: int) -> Option:
-    return Option("samples", default, "number of points, before the train/validation split", "int", low=2)
+    return Option("samples", default, "number of points, before the train/validation split", "int", low=2,
+                  high=MAX_SAMPLES)
 
 
 def _noise(default: float) -> Option:
@@ -260,7 +263,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("xor", "four squares, opposite corners share a class (2 classes)",
                 (_samples(400), _noise(0.05)) + _COMMON, _generated(_xor)),
     DatasetInfo("blobs", "Gaussian clouds around a circle, one per class",
-                (_samples(1000), _noise(0.15), Option("classes", 3, "number of blobs", "int", low=2)) + _COMMON,
+                (_samples(1000), _noise(0.15), Option("classes", 3, "number of blobs", "int", low=2, high=1000)) + _COMMON,
                 _generated(_blobs)),
     DatasetInfo("moons", "two interleaved half circles (2 classes)",
                 (_samples(1000), _noise(0.07)) + _COMMON, _generated(_moons)),
@@ -321,7 +324,7 @@ def _info_for(config: dict[str, Any]) -> DatasetInfo:
     if not isinstance(config, dict) or "name" not in config:
         raise DatasetError(f"the dataset configuration must be a mapping with a 'name' (known: {known})")
     if not isinstance(config["name"], str) or config["name"] not in DATASETS:
-        raise DatasetError(f"unknown dataset {config['name']!r} (known: {known})")
+        raise DatasetError(f"unknown dataset {quoted(config['name'])} (known: {known})")
     return DATASETS[config["name"]]
 
 
