@@ -101,7 +101,7 @@ def train(model, data, epochs, batch_size, lr=None, seed=0, shuffle=True):
 
 def main(argv=None):
     here = Path(__file__).resolve()
-    parser = argparse.ArgumentParser(description=TITLE)
+    parser = argparse.ArgumentParser(description=TITLE.replace("%", "%%"))
     parser.add_argument("--data", default=str(here.with_name(here.stem + "_data.npz")),
                         help="arrays named after the graph's inputs")
     parser.add_argument("--weights", default=str(here.with_suffix(".npz")), help="Loom weights to start from")
@@ -285,7 +285,7 @@ NUMPY_MAIN = '''
 
 def main(argv=None):
     here = Path(__file__).resolve()
-    parser = argparse.ArgumentParser(description=TITLE)
+    parser = argparse.ArgumentParser(description=TITLE.replace("%", "%%"))
     parser.add_argument("--weights", default=str(here.with_suffix(".npz")), help="weights and optimizer state")
     parser.add_argument("--data", default=str(here.with_name(here.stem + "_data.npz")))
     parser.add_argument("--steps", type=int, default=None, help="train this many batches (default: the epochs)")

@@ -117,7 +117,7 @@ def _node(graph: Graph, node: Any, key: str) -> str:
     if not isinstance(node, str) or not node:
         raise ConfigError(f"training.{key}: must name a node of the graph, got {quoted(node)}")
     if node not in graph:
-        raise ConfigError(f"training.{key}: the graph has no node '{node}'", node=node)
+        raise ConfigError(f"training.{key}: the graph has no node {quoted(node)}", node=node)
     return node
 
 
