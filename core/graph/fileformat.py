@@ -23,6 +23,7 @@ from .weights_file import read_weights
 FORMAT = "loom-graph"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
+MAX_COORDINATE = 1e7     # canvas positions (model units)
 MAX_DEPTH = 32           # nesting of the whole document; the examples use 5, a Constant at most 13
 PathLike = Union[str, os.PathLike]
 
@@ -107,7 +108,7 @@ def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
         node_id = _expect(entry.get("id"), str, where + ".id", source)
         op = _expect(entry.get("op"), str, where + ".op", source)
         attrs = _expect(entry.get("attrs", {}), dict, where + ".attrs", source)
-        ui = _expect(entry.get("ui", {}), dict, where + ".ui", source)
+        ui = _checked_ui(_expect(entry.get("ui", {}), dict, where + ".ui", source), where + ".ui", source)
         role = entry.get("role")
         if role is not None:
             _expect(role, str, where + ".role", source)
@@ -147,6 +148,41 @@ def _check_depth(document: Any, source: str) -> None:
         if not level:
             return
     raise GraphFileError(f"the document is nested more than {MAX_DEPTH} levels deep", file=source)
+
+
+def _checked_ui(ui: dict, where: str, source: str) -> dict:
+    """The `ui` keys the editor reads are data too: `pos` is [x, y]; `layer` is an expansion record."""
+    if "pos" in ui:
+        _position(ui["pos"], where + ".pos", source)
+    record = ui.get("layer")
+    if record is not None:
+        _expect(record, dict, where + ".layer", source)
+        for key in ("id", "op"):
+            _expect(record.get(key), str, f"{where}.layer.{key}", source)
+        _expect(record.get("attrs", {}), dict, where + ".layer.attrs", source)
+        if "pos" in record:
+            _position(record["pos"], where + ".layer.pos", source)
+        if not _is_number(record.get("shift", 0.0)):
+            raise GraphFileError(f"{where}.layer.shift should be a number", file=source)
+        inputs = _expect(record.get("inputs", {}), dict, where + ".layer.inputs", source)
+        for port, targets in inputs.items():
+            ok = isinstance(targets, list) and all(
+                isinstance(t, list) and len(t) == 2 and all(isinstance(p, str) for p in t) for t in targets)
+            if not ok:
+                raise GraphFileError(f"{where}.layer.inputs.{quoted(port, raw=True)} should be a list of "
+                                     "[node, port] pairs", file=source)
+    return ui
+
+
+def _position(value: Any, where: str, source: str) -> None:
+    if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) and abs(v) <= MAX_COORDINATE
+                                                                 for v in value)):
+        raise GraphFileError(f"{where} should be [x, y], two numbers within +-{MAX_COORDINATE:g}; "
+                             f"got {quoted(value)}", file=source)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf")
 
 
 def _upgraded(document: dict, source: str) -> dict:
