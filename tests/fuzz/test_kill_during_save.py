@@ -128,3 +128,27 @@ def test_weights_replaced_by_hand_are_still_read(tmp_path):
     np.savez(tmp_path / "m.npz", W=np.full((20, 500), 7.0, dtype=np.float32))
     graph, weights = load_graph(path)
     assert np.all(weights["W"] == 7.0)
+
+
+def test_kill_then_recover_never_loses_the_graph(tmp_path):
+    """Autosave killed at random moments: the recovery loader always gives back a graph with its own weights."""
+    from gui.document import load_recovered
+
+    path = tmp_path / "recovered.json"
+    rng = random.Random(7)
+    start = 0
+    for _ in range(cases(3, 20)):
+        child = subprocess.Popen([sys.executable, str(CHILD), str(path), "300", str(start)],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.0, 0.2))
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        document, note = load_recovered(path)
+        assert note is None, note
+        k = document.graph.meta["k"]
+        assert _check_pair(path) == k
+        assert set(document.weights) == (set() if k % 4 == 3 else {"W"})
+        start = k + 1
