@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMenu, QMessageBox
 
 from core.graph import LoomError
 
@@ -64,6 +64,12 @@ class FileActions(QObject):
 
     def ask_recover(self, origin: Optional[Path]) -> bool:
         """Recover (True) or discard (False) the autosaved graph: discarding deletes it."""
+        box, recover = self.recover_box(origin)
+        box.exec()
+        return box.clickedButton() is recover
+
+    def recover_box(self, origin: Optional[Path]) -> tuple[QMessageBox, QAbstractButton]:
+        """The question asked after a crash, with its Recover button."""
         where = f" (from {origin.name})" if origin else ""
         box = QMessageBox(QMessageBox.Question, "Recover unsaved work",
                           f"Loom did not close properly last time. Recover the unsaved graph{where}?\n"
@@ -71,8 +77,7 @@ class FileActions(QObject):
         recover = box.addButton("Recover", QMessageBox.AcceptRole)
         box.addButton("Discard", QMessageBox.DestructiveRole)
         box.setDefaultButton(recover)
-        box.exec()
-        return box.clickedButton() is recover
+        return box, recover
 
     # ---- Actions
 

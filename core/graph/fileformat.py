@@ -177,7 +177,7 @@ def _checked_ui(ui: dict, where: str, source: str) -> dict:
 def _position(value: Any, where: str, source: str) -> None:
     if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) and abs(v) <= MAX_COORDINATE
                                                                  for v in value)):
-        raise GraphFileError(f"{where} should be [x, y], two numbers within +-{MAX_COORDINATE:g}; "
+        raise GraphFileError(f"{where} should be [x, y], two numbers within ±{MAX_COORDINATE:,.0f}; "
                              f"got {quoted(value)}", file=source)
 
 
