@@ -103,7 +103,8 @@ class Attr:
                 if not self.allow_batch:
                     raise AttrError("cannot use the batch dimension N here")
                 out.append(BATCH)
-            elif isinstance(d, int) and not isinstance(d, bool) and (0 < d <= MAX_DIM or (d == -1 and self.allow_infer)):
+            elif isinstance(d, int) and not isinstance(d, bool) and \
+                    (0 < d <= MAX_DIM or (d == -1 and self.allow_infer)):
                 out.append(d)
             else:
                 raise AttrError(f"dimension {quoted(d)} must be a positive integer up to 2**31"

@@ -11,3 +11,10 @@ def cases(ci: int, long: int) -> int:
     if not LONG:
         return ci
     return max(1, int(long * float(os.environ.get("LOOM_FUZZ_LONG_SCALE", "1"))))
+
+
+def phases() -> tuple:
+    """Hypothesis phases: the long mode counts cases and skips shrinking (minutes on a GUI sequence)."""
+    from hypothesis import Phase
+
+    return (Phase.explicit, Phase.generate) if LONG else tuple(Phase)

@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 
 from core.graph import LoomError, graph_from_dict
 from file_mutations import OUTCOMES, example_documents, mutate, weights_bytes
-from fuzz_settings import cases
+from fuzz_settings import cases, phases
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = example_documents()
 MAX_OUTPUT = 10_000
 RUNS = settings(max_examples=cases(6, 500), deadline=None, database=None,
-                derandomize=not os.environ.get("LOOM_FUZZ_LONG"), suppress_health_check=list(HealthCheck))
+                derandomize=not os.environ.get("LOOM_FUZZ_LONG"), suppress_health_check=list(HealthCheck),
+                phases=phases())
 
 
 def _case(data, folder: Path) -> Path:
@@ -78,7 +79,7 @@ def test_commands_on_mutated_files_exit_0_1_or_2_with_a_bounded_message(data):
 
 @given(data=st.data())
 @settings(max_examples=cases(2, 20), deadline=None, database=None, derandomize=not os.environ.get("LOOM_FUZZ_LONG"),
-          suppress_health_check=list(HealthCheck))
+          suppress_health_check=list(HealthCheck), phases=phases())
 def test_real_processes_on_mutated_files(data):
     with tempfile.TemporaryDirectory() as folder:
         path = _case(data, Path(folder))

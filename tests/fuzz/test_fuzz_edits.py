@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF
 
 from core.graph import Edge, all_ops, load_graph
 from file_mutations import EXAMPLES, OUTCOMES, mutate
-from fuzz_settings import cases
+from fuzz_settings import cases, phases
 from gui.canvas.commands import ConnectCommand, MoveNodeCommand
 from gui.canvas.edits import copy_document
 from gui.document import Document
@@ -31,7 +31,8 @@ TEXTS = ["", "plain words", "[1, 2]", "{}", '{"format": "loom-graph", "version":
 ATTR_VALUES = [0, 1, -1, 3, 2.5, 1e9, True, None, "N", "float64", "int64", "relu", [2], ["N", 3], ["N", 2, 2],
                [3, 3], [], "x1 + x2", 10 ** 30]
 SEQUENCES = settings(max_examples=cases(6, 1000), deadline=None, database=None,
-                     derandomize=not os.environ.get("LOOM_FUZZ_LONG"), suppress_health_check=list(HealthCheck))
+                     derandomize=not os.environ.get("LOOM_FUZZ_LONG"), suppress_health_check=list(HealthCheck),
+                phases=phases())
 
 
 class History:
@@ -49,6 +50,7 @@ class History:
         stack = self.window.undo_stack
         if (stack.index(), stack.count()) == before:
             assert self.now() == before_state, "a refused edit changed the model"
+            return   # nothing pushed: the redo history stays as it was
         self.states = {i: s for i, s in self.states.items() if i < stack.index()}
         self.states[stack.index()] = self.now()
 

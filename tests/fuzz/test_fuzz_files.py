@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 
 from core.graph import LoomError, graph_from_dict
 from file_mutations import OUTCOMES, corrupt_text, example_documents, mutate, run_case, weights_bytes
-from fuzz_settings import cases
+from fuzz_settings import cases, phases
 
 DOCUMENTS = example_documents()
 FUZZ = settings(max_examples=cases(40, 10_000), deadline=None, derandomize=not os.environ.get("LOOM_FUZZ_LONG"),
-                suppress_health_check=list(HealthCheck), database=None)
+                suppress_health_check=list(HealthCheck), database=None,
+                phases=phases())
 
 
 @given(data=st.data())
