@@ -208,7 +208,7 @@ class Graph:
         """Remove a wire; returns it (the inverse is connect(*edge))."""
         if not self.nx.has_edge(edge.src, edge.dst, key=edge.dst_port) or \
                 self.nx.edges[edge.src, edge.dst, edge.dst_port]["edge"] != edge:
-            raise GraphError(f"no wire from {edge.src}.{edge.src_port}", node=edge.dst,
+            raise GraphError(f"no wire from {quoted(edge.src)}.{quoted(edge.src_port)}", node=edge.dst,
                              port=edge.dst_port)
         self.nx.remove_edge(edge.src, edge.dst, key=edge.dst_port)
         self._changed()

@@ -75,3 +75,12 @@ def test_train_refuses_a_trillion_samples_with_a_message(tmp_path):
     result = loom("train", str(path), "--steps", "2", "--quiet")
     assert result.returncode == 1, result.stderr
     assert "must lie in [2, 1000000]" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("field", ["src", "dst", "src_port", "dst_port"])
+def test_an_edge_naming_a_huge_node_or_port_is_quoted_boundedly(field):
+    nodes = [{"id": "a", "op": "Tanh"}, {"id": "b", "op": "Tanh"}]
+    edge = {"src": "a", "src_port": "y", "dst": "b", "dst_port": "x", field: "C" * 100_000}
+    with pytest.raises(GraphFileError) as info:
+        graph_from_text(json.dumps({"format": "loom-graph", "version": 1, "nodes": nodes, "edges": [edge]}))
+    assert len(str(info.value)) < 400 and "100,000 characters" in str(info.value)
