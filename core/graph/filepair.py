@@ -87,7 +87,9 @@ def clean_stale(path: Path) -> None:
     companion = weights_path(path)
     needed = _recorded_digest(path)
     name, stem = glob.escape(path.name), glob.escape(companion.stem)
-    patterns = (f".{name}.*.tmp", f".{stem}.npz.*.tmp", f".{stem}.*.npz", f"..{stem}.*.npz.*.tmp")
+    digest = "[0-9a-f]" * STAGED_DIGITS
+    patterns = (f".{name}.*.tmp", f".{stem}.npz.*.tmp", f".{stem}.{digest}.npz", f".{stem}.new.npz",
+                f"..{stem}.new.npz.*.tmp")
     for pattern in patterns:
         for leftover in folder.glob(pattern):
             if needed and leftover == staged_path(path, needed) and not _matches(companion, needed):

@@ -152,3 +152,17 @@ def test_kill_then_recover_never_loses_the_graph(tmp_path):
         assert _check_pair(path) == k
         assert set(document.weights) == (set() if k % 4 == 3 else {"W"})
         start = k + 1
+
+
+def test_the_cleaning_leaves_other_files_alone(tmp_path):
+    path = tmp_path / "m.json"
+    mine = [tmp_path / ".m.backup.npz", tmp_path / "m.old.npz", tmp_path / ".m.json.bak", tmp_path / "other.json"]
+    for p in mine:
+        p.write_bytes(b"user data")
+    stale = [tmp_path / ".m.json.a1b2c3d4.tmp", tmp_path / ".m.0123456789abcdef.npz", tmp_path / ".m.new.npz",
+             tmp_path / "..m.new.npz.x9y8z7.tmp", tmp_path / ".m.npz.q1w2e3.tmp"]
+    for p in stale:
+        p.write_bytes(b"half")
+    save_graph(path, *version(0, 20))
+    assert all(p.read_bytes() == b"user data" for p in mine)
+    assert not any(p.exists() for p in stale)
