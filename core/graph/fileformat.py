@@ -7,6 +7,8 @@ nothing is half-loaded. Saves are atomic (write a temporary file, then rename).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import stat
 import tempfile
@@ -23,7 +25,7 @@ from .weights_file import read_weights
 FORMAT = "loom-graph"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
-MAX_COORDINATE = 1e7     # canvas positions (model units)
+MAX_COORDINATE = 1e9     # canvas positions (model units); the editor never goes near it
 MAX_DEPTH = 32           # nesting of the whole document; the examples use 5, a Constant at most 13
 PathLike = Union[str, os.PathLike]
 
@@ -166,8 +168,8 @@ def _checked_ui(ui: dict, where: str, source: str) -> dict:
             raise GraphFileError(f"{where}.layer.shift should be a number", file=source)
         inputs = _expect(record.get("inputs", {}), dict, where + ".layer.inputs", source)
         for port, targets in inputs.items():
-            ok = isinstance(targets, list) and all(
-                isinstance(t, list) and len(t) == 2 and all(isinstance(p, str) for p in t) for t in targets)
+            ok = isinstance(targets, (list, tuple)) and all(
+                isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(p, str) for p in t) for t in targets)
             if not ok:
                 raise GraphFileError(f"{where}.layer.inputs.{quoted(port, raw=True)} should be a list of "
                                      "[node, port] pairs", file=source)
@@ -175,14 +177,15 @@ def _checked_ui(ui: dict, where: str, source: str) -> dict:
 
 
 def _position(value: Any, where: str, source: str) -> None:
-    if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) and abs(v) <= MAX_COORDINATE
-                                                                 for v in value)):
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(_is_number(v) and abs(v) <= MAX_COORDINATE for v in value)):
         raise GraphFileError(f"{where} should be [x, y], two numbers within ±{MAX_COORDINATE:,.0f}; "
                              f"got {quoted(value)}", file=source)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf")
+    """A finite int or float (NumPy's too, as a graph built in memory may hold them), never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 
 
 def _upgraded(document: dict, source: str) -> dict:

@@ -205,3 +205,15 @@ def test_check_exits_2_for_an_unreadable_companion(tmp_path, lecture_mlp):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "m.npz" in result.stdout and "is not an .npy array" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_graph_built_in_memory_passes_the_door_again():
+    """Exports and the training process re-read the document of an in-memory graph: tuples and NumPy
+    numbers in ui.pos (as code and layouts make them) are positions too."""
+    from core.graph import graph_document, graph_from_dict
+
+    graph = Graph()
+    graph.add_node("Tanh", node_id="a", ui={"pos": (np.float32(3.0), 4)})
+    graph.add_node("Tanh", node_id="b", ui={"pos": [np.float64(-2.5e6), 1e8]})
+    again = graph_from_dict(graph_document(graph))
+    assert again.ui("a")["pos"] == (3.0, 4) and again.ui("b")["pos"] == [-2.5e6, 1e8]
