@@ -20,10 +20,8 @@ from .commands import (AddNodeCommand, ConnectCommand, DisconnectCommand, MoveNo
 
 CLIPBOARD_MIME = "application/x-loom-graph"
 FILE_HEADER = {"format": "loom-graph", "version": 1}
+PASTE_STEP = 40.0      # how far a paste lands from its originals (and each repeat from the last)
 T = TypeVar("T")
-
-
-PASTE_STEP = 40.0
 
 
 @contextmanager
