@@ -15,8 +15,8 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.compiler.gradient_view import forward_part
-from core.graph import Graph, load_graph, save_graph
-from core.graph.fileformat import weights_path
+from core.graph import Graph, GraphFileError, load_graph, save_graph
+from core.graph.filepair import clean_stale
 
 MAX_RECENT = 8
 
@@ -60,11 +60,7 @@ class Document:
         if target is None:
             raise ValueError("no file name given")
         weights = self.matching_weights()
-        save_graph(target, forward_part(self.graph), weights)   # a shown gradient is saved only once kept
-        if not weights:
-            # a companion left from an earlier save would no longer match the graph and
-            # make the file unreadable; save_graph writes none when there are no weights
-            weights_path(target).unlink(missing_ok=True)
+        save_graph(target, forward_part(self.graph), weights)   # a shown gradient is saved only once kept; removes a stale companion
         self.path = target
         self.template = None
         self.undo_stack.setClean()
@@ -117,9 +113,29 @@ def write_recovery(document: Document) -> Path:
     return target
 
 
+def load_recovered(path: Path) -> tuple[Document, Optional[str]]:
+    """The autosaved document, and a note when its weights could not be used.
+
+    Weights that no longer match the graph (or cannot be read) never cost the graph: it is
+    recovered without them and the note says why. Raises GraphFileError when the graph itself
+    cannot be read.
+    """
+    try:
+        return Document.load(path), None
+    except GraphFileError as e:
+        if not str(e.file or "").endswith(".npz"):
+            raise
+        graph, _ = load_graph(path, with_weights=False)
+        return Document(graph, {}, Path(path)), f"{e}\n\nThe graph is recovered without these weights."
+
+
 def pending_recovery() -> Optional[tuple[Path, Optional[Path]]]:
-    """(recovery file, original path or None) when an earlier session left one."""
+    """(recovery file, original path or None) when an earlier session left one.
+
+    Temporaries an interrupted autosave left are removed first.
+    """
     target = recovery_file()
+    clean_stale(target)
     if not target.exists():
         return None
     try:
@@ -130,8 +146,12 @@ def pending_recovery() -> Optional[tuple[Path, Optional[Path]]]:
 
 
 def clear_recovery() -> None:
+    """Delete the autosaved files (after a restore was saved, or on the user's Discard)."""
     for name in ("recovered.json", "recovered.npz", "origin.json"):
         (recovery_dir() / name).unlink(missing_ok=True)
+    if recovery_dir().is_dir():
+        for leftover in recovery_dir().glob(".recovered*"):
+            leftover.unlink(missing_ok=True)
 
 
 # ---- Recent files

@@ -138,8 +138,10 @@ class ExportActions(QObject):
     def _export_atomically(self, document: Document, target: str, path: Path) -> Path:
         """Write into a scratch folder next to `path`; move the files into place once all were written."""
         from core.export import export_graph
+        from core.training.preflight import check_export
 
         base_dir = document.path.parent if document.path else None
+        check_export(document.graph, target, base_dir)
         protected = {p.resolve() for p in (document.path, weights_path(document.path)) if p} \
             if document.path else set()
         companions = (path,) if target == "onnx" else \

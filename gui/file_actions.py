@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMenu, QMessageBox
 
 from core.graph import LoomError
 
-from .document import (Document, add_recent_file, clear_recovery, pending_recovery, recent_files,
-                       write_recovery)
+from .document import (Document, add_recent_file, clear_recovery, load_recovered, pending_recovery,
+                       recent_files, recovery_dir, write_recovery)
 from .theme import EXAMPLES
 
 if TYPE_CHECKING:
@@ -59,13 +59,25 @@ class FileActions(QObject):
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.critical(self.window, title, message)
 
+    def show_warning(self, title: str, message: str) -> None:
+        QMessageBox.warning(self.window, title, message)
+
     def ask_recover(self, origin: Optional[Path]) -> bool:
+        """Recover (True) or discard (False) the autosaved graph: discarding deletes it."""
+        box, recover = self.recover_box(origin)
+        box.exec()
+        return box.clickedButton() is recover
+
+    def recover_box(self, origin: Optional[Path]) -> tuple[QMessageBox, QAbstractButton]:
+        """The question asked after a crash, with its Recover button."""
         where = f" (from {origin.name})" if origin else ""
-        answer = QMessageBox.question(
-            self.window, "Recover unsaved work",
-            f"Loom did not close properly last time. Recover the unsaved graph{where}?",
-            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-        return answer == QMessageBox.Yes
+        box = QMessageBox(QMessageBox.Question, "Recover unsaved work",
+                          f"Loom did not close properly last time. Recover the unsaved graph{where}?\n"
+                          "Discard deletes the autosaved copy.", parent=self.window)
+        recover = box.addButton("Recover", QMessageBox.AcceptRole)
+        box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.setDefaultButton(recover)
+        return box, recover
 
     # ---- Actions
 
@@ -152,14 +164,15 @@ class FileActions(QObject):
             return False
         target, origin = pending
         if not self.ask_recover(origin):
-            clear_recovery()
+            clear_recovery()  # the user chose Discard
             return False
         try:
-            document = Document.load(target)
+            document, note = load_recovered(target)
         except LoomError as e:
-            self.show_error("Cannot recover the graph", str(e))
-            clear_recovery()
+            self.show_error("Cannot recover the graph", f"{e}\n\nThe autosaved files are kept in {recovery_dir()}.")
             return False
+        if note:
+            self.show_warning("Recovered without weights", note)
         document.path = origin
         self.window.set_document(document)
         self.document.undo_stack.resetClean()

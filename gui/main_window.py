@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from core.graph import GraphError, LoomError
 
+from . import theme
 from .canvas.edits import (CLIPBOARD_MIME, arrange_graph, collapse_layer, copy_document, delete_items,
                            expand_layer, layer_group, paste_document)
+from .canvas.edits import PasteOffsets
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Document
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self)
         self.exports = ExportActions(self)
         self.presentation = Presentation(self)
+        self.paste_offsets = PasteOffsets()
         self._build_status_bar()
         self._build_actions()
         self._build_menus()
@@ -145,20 +148,20 @@ class MainWindow(QMainWindow):
             self.delete_selection()
 
     def paste(self, text: Optional[str] = None, anchor: Optional[QPointF] = None) -> list[str]:
-        """Paste graph JSON from the clipboard (or `text`); returns the new node ids."""
+        """Paste graph JSON from the clipboard (or `text`) and select it; returns the new node ids.
+
+        Without an `anchor` the copy lands beside its originals, each repeated paste one step further.
+        """
         if text is None:
             mime = QApplication.clipboard().mimeData()
             text = bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8") if mime.hasFormat(CLIPBOARD_MIME) \
                 else mime.text()
-        if anchor is None:
-            cursor = self.view.mapFromGlobal(self.view.cursor().pos())
-            if self.view.viewport().rect().contains(cursor):
-                anchor = self.view.mapToScene(cursor)
         try:
             new = paste_document(self.undo_stack, self.document.graph, text,
+                                 offset=self.paste_offsets.next(text),
                                  anchor=self.scene.to_model(anchor) if anchor is not None else None)
         except LoomError as e:
-            self.statusBar().showMessage(f"Nothing to paste: {e.message}", 6000)
+            self.statusBar().showMessage(f"Nothing to paste: {e}", 6000)
             return []
         self.scene.select_nodes(new)
         return new

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from core.graph import GraphFileError, LoomError, load_graph, load_weights, save_graph
+from core.training.preflight import check_export
 
 from . import TARGETS, export_graph, import_onnx
 
@@ -27,6 +28,7 @@ def export_command(argv: list[str]) -> int:
         return 2
     outputs = [n.strip() for n in args.outputs.split(",") if n.strip()] if args.outputs else None
     try:
+        check_export(graph, args.to, Path(args.graph).parent)   # what `train` refuses, a training script does too
         path = export_graph(graph, weights, args.to, args.output, outputs, Path(args.graph).parent)
     except LoomError as e:
         print(f"error: {e}")

@@ -153,7 +153,7 @@ NUMPY_MAIN = '''
 
 def main(argv=None):
     here = Path(__file__).resolve()
-    parser = argparse.ArgumentParser(description=TITLE)
+    parser = argparse.ArgumentParser(description=TITLE.replace("%", "%%"))
     parser.add_argument("--weights", default=str(here.with_suffix(".npz")), help="weights and optimizer state")
     parser.add_argument("--data", default=str(here.with_name(here.stem + "_data.npz")))
     parser.add_argument("--steps", type=int, default=None, help="train this many batches (default: the epochs)")

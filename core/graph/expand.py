@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from .builder import Builder
-from .errors import GraphError
+from .errors import GraphError, ShapeError
 from .registry import call_rule
 
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ def is_layer(graph: "Graph", node_id: str) -> bool:
 def expand_node(graph: "Graph", node_id: str) -> list[str]:
     """Replace a layer node, in place, by its primitive ops; returns the new node ids.
 
-    Raises GraphError when the node is no layer or its inputs are not wired and typed yet.
+    Raises GraphError when the node is no layer or its inputs are not wired and typed yet, or
+    typed so the layer cannot take them (the graph may then hold part of the expansion: callers
+    expand a copy, as expand_layers and the editor do).
     """
     spec = graph.spec(node_id)
     if spec.expand is None:
@@ -36,7 +38,11 @@ def expand_node(graph: "Graph", node_id: str) -> list[str]:
                              port=port)
         inputs.append(builder.var(*source))
     before = set(graph.nodes)
-    outputs = call_rule(spec.expand, (builder, *inputs), graph.attrs(node_id), node_id=node_id)
+    try:
+        outputs = call_rule(spec.expand, (builder, *inputs), graph.attrs(node_id), node_id=node_id)
+    except ShapeError as e:
+        raise GraphError(f"cannot expand: {e.message}; fix this layer's inputs first", node=node_id,
+                         port=e.port) from None
     consumers = graph.out_edges(node_id)
     graph.remove_node(node_id)
     names = spec.output_names()

@@ -7,30 +7,30 @@ nothing is half-loaded. Saves are atomic (write a temporary file, then rename).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import stat
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from .errors import GraphError, GraphFileError
+from .errors import GraphError, GraphFileError, quoted
+from .filepair import companion_to_read, save_pair, weights_path
 from .graph import Graph
+from .weights_file import read_weights
 
 FORMAT = "loom-graph"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
+MAX_COORDINATE = 1e9     # canvas positions (model units); the editor never goes near it
+MAX_DEPTH = 32           # nesting of the whole document; the examples use 5, a Constant at most 13
 PathLike = Union[str, os.PathLike]
 
 # One step per older version: UPGRADES[v] turns a version-v document into version v + 1.
 UPGRADES: dict[int, Callable[[dict], dict]] = {}
-
-
-def weights_path(path: PathLike) -> Path:
-    """The weights file that goes with a graph file: model.json -> model.npz."""
-    return Path(path).with_suffix(".npz")
 
 
 def graph_document(graph: Graph) -> dict:
@@ -39,15 +39,25 @@ def graph_document(graph: Graph) -> dict:
 
 
 def save_graph(path: PathLike, graph: Graph, weights: Optional[dict] = None) -> None:
-    """Write the graph (and its weights, when given) atomically."""
-    text = json.dumps(graph_document(graph), indent=1, allow_nan=False)
-    if weights:
-        atomic_write(weights_path(path), lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
-    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
+    """Write the graph and its weights (or none) as one pair: a reader sees the old pair or the new.
+
+    The graph records its weights' SHA-256; see filepair.py for the order of the renames.
+    """
+    path = Path(path)
+    document = graph_document(graph)
+
+    def write_graph(record: Optional[dict]) -> None:
+        text = json.dumps({**document, "weights": record} if record else document, indent=1, allow_nan=False)
+        atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+    def write_weights(target: Path) -> None:
+        atomic_write(target, lambda f: np.savez(f, **{k: np.asarray(v) for k, v in weights.items()}))
+
+    save_pair(path, write_graph, write_weights if weights else None)
 
 
-def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
-    """Read a graph file and its companion weights (if present).
+def load_graph(path: PathLike, *, with_weights: bool = True) -> tuple[Graph, dict[str, np.ndarray]]:
+    """Read a graph file and its companion weights (if present; never with `with_weights=False`).
 
     Raises GraphFileError naming the file and the place in it for anything malformed,
     truncated, of an unknown version, or hostile.
@@ -60,24 +70,35 @@ def load_graph(path: PathLike) -> tuple[Graph, dict[str, np.ndarray]]:
         raw = path.read_bytes()
     except OSError as e:
         raise GraphFileError(f"cannot read the file: {e.strerror}", file=str(path)) from None
-    graph = graph_from_text(raw, source=str(path))
-    weights = load_weights(weights_path(path), graph) if weights_path(path).exists() else {}
+    document = _parsed(raw, str(path))
+    graph = graph_from_dict(document, str(path))
+    if not with_weights:
+        return graph, {}
+    try:
+        companion = companion_to_read(path, document.get("weights"))
+    except OSError as e:
+        raise GraphFileError(f"cannot read the weights: {e.strerror}", file=str(weights_path(path))) from None
+    weights = load_weights(companion, graph) if companion else {}
     return graph, weights
 
 
 def graph_from_text(raw: Union[str, bytes], source: str = "<text>") -> Graph:
     """Parse a graph document (a file's content, or the clipboard's)."""
+    return graph_from_dict(_parsed(raw, source), source)
+
+
+def _parsed(raw: Union[str, bytes], source: str) -> Any:
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as e:
-        raise GraphFileError(f"not valid JSON ({e})", file=source) from None
+        raise GraphFileError(f"not valid JSON ({quoted(str(e), 200, raw=True)})", file=source) from None
     except RecursionError:
         raise GraphFileError("the JSON is nested too deeply", file=source) from None
-    return graph_from_dict(document, source)
 
 
 def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
     """Build a Graph from a parsed document, upgrading older versions first."""
+    _check_depth(document, source)
     document = _upgraded(_expect(document, dict, "$", source), source)
     graph = Graph()
     graph.meta = _expect(document.get("meta", {}), dict, "$.meta", source)
@@ -89,7 +110,7 @@ def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
         node_id = _expect(entry.get("id"), str, where + ".id", source)
         op = _expect(entry.get("op"), str, where + ".op", source)
         attrs = _expect(entry.get("attrs", {}), dict, where + ".attrs", source)
-        ui = _expect(entry.get("ui", {}), dict, where + ".ui", source)
+        ui = _checked_ui(_expect(entry.get("ui", {}), dict, where + ".ui", source), where + ".ui", source)
         role = entry.get("role")
         if role is not None:
             _expect(role, str, where + ".role", source)
@@ -111,30 +132,60 @@ def graph_from_dict(document: Any, source: str = "<data>") -> Graph:
 
 
 def load_weights(path: PathLike, graph: Optional[Graph] = None) -> dict[str, np.ndarray]:
-    """Read a weights .npz (never pickles); with a graph, check keys and shapes against it."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            weights = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise GraphFileError("the weights file does not exist", file=str(path)) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise GraphFileError(f"not a readable weights file ({e})", file=str(path)) from None
-    for key, array in weights.items():
-        if array.dtype.kind not in "fiu":
-            raise GraphFileError(f"array '{key}' holds {array.dtype}, not numbers", file=str(path))
+    """Read a weights .npz (never pickles); with a graph, check keys and shapes against it
+    from each array's header, before its data is read."""
+    expected = None
     if graph is not None:
-        _check_weights(weights, graph, str(path))
-    return weights
+        expected = {key: tuple(decl.shape) for key, (_, _, decl) in graph.analysis().params.items()}
+    return read_weights(path, expected)
 
 
-def _check_weights(weights: dict, graph: Graph, source: str) -> None:
-    decls = graph.analysis().params
-    for key, array in weights.items():
-        if key not in decls:
-            raise GraphFileError(f"array '{key}' matches no parameter of the graph", file=source)
-        want = tuple(decls[key][2].shape)
-        if array.shape != want:
-            raise GraphFileError(f"array '{key}' has shape {array.shape}, the graph needs {want}", file=source)
+def _check_depth(document: Any, source: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, so nothing downstream recurses into it."""
+    level = [document]
+    for depth in range(MAX_DEPTH + 1):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    raise GraphFileError(f"the document is nested more than {MAX_DEPTH} levels deep", file=source)
+
+
+def _checked_ui(ui: dict, where: str, source: str) -> dict:
+    """The `ui` keys the editor reads are data too: `pos` is [x, y]; `layer` is an expansion record."""
+    if "pos" in ui:
+        _position(ui["pos"], where + ".pos", source)
+    record = ui.get("layer")
+    if record is not None:
+        _expect(record, dict, where + ".layer", source)
+        for key in ("id", "op"):
+            _expect(record.get(key), str, f"{where}.layer.{key}", source)
+        _expect(record.get("attrs", {}), dict, where + ".layer.attrs", source)
+        if "pos" in record:
+            _position(record["pos"], where + ".layer.pos", source)
+        if not _is_number(record.get("shift", 0.0)):
+            raise GraphFileError(f"{where}.layer.shift should be a number", file=source)
+        inputs = _expect(record.get("inputs", {}), dict, where + ".layer.inputs", source)
+        for port, targets in inputs.items():
+            ok = isinstance(targets, (list, tuple)) and all(
+                isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(p, str) for p in t) for t in targets)
+            if not ok:
+                raise GraphFileError(f"{where}.layer.inputs.{quoted(port, raw=True)} should be a list of "
+                                     "[node, port] pairs", file=source)
+    return ui
+
+
+def _position(value: Any, where: str, source: str) -> None:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(_is_number(v) and abs(v) <= MAX_COORDINATE for v in value)):
+        raise GraphFileError(f"{where} should be [x, y], two numbers within ±{MAX_COORDINATE:,.0f}; "
+                             f"got {quoted(value)}", file=source)
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (NumPy's too, as a graph built in memory may hold them), never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 
 
 def _upgraded(document: dict, source: str) -> dict:
@@ -142,7 +193,7 @@ def _upgraded(document: dict, source: str) -> dict:
         raise GraphFileError(f"not a Loom graph (\"format\" should be \"{FORMAT}\")", file=source)
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise GraphFileError(f"\"version\" must be a positive integer, got {version!r}", file=source)
+        raise GraphFileError(f"\"version\" must be a positive integer, got {quoted(version)}", file=source)
     if version > VERSION:
         raise GraphFileError(f"the file is version {version}; this Loom reads up to version {VERSION}",
                              file=source)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, NamedTuple, Optional
 
 import networkx as nx
 
-from .errors import GraphError
+from .errors import GraphError, quoted
 from .events import GraphEvents
 from .registry import get_op
 from .spec import AttrError, OpSpec
@@ -152,7 +152,7 @@ class Graph:
             raise GraphError(str(e.args[0]), node=node_id) from None
         node_id = node_id if node_id is not None else self.unique_id(op.lower())
         if not isinstance(node_id, str) or not NODE_ID.match(node_id):
-            raise GraphError(f"node id {node_id!r} must be a letter or _ followed by letters, "
+            raise GraphError(f"node id {quoted(node_id)} must be a letter or _ followed by letters, "
                              "digits or _ (at most 64)")
         if node_id in self._order:
             raise GraphError("a node with this id already exists", node=node_id)
@@ -223,7 +223,7 @@ class Graph:
         """Remove a wire; returns it (the inverse is connect(*edge))."""
         if not self.nx.has_edge(edge.src, edge.dst, key=edge.dst_port) or \
                 self.nx.edges[edge.src, edge.dst, edge.dst_port]["edge"] != edge:
-            raise GraphError(f"no wire from {edge.src}.{edge.src_port}", node=edge.dst,
+            raise GraphError(f"no wire from {quoted(edge.src)}.{quoted(edge.src_port)}", node=edge.dst,
                              port=edge.dst_port)
         self.nx.remove_edge(edge.src, edge.dst, key=edge.dst_port)
         self._changed()
@@ -311,7 +311,7 @@ class Graph:
         try:
             return self.nx.nodes[node_id]
         except KeyError:
-            raise GraphError(f"no node {node_id!r}") from None
+            raise GraphError(f"no node {quoted(node_id)}") from None
 
     def _drop(self, node_id: str) -> None:
         self.nx.remove_node(node_id)
@@ -348,7 +348,7 @@ class Graph:
         try:
             return spec.attr(name).check(value)
         except KeyError:
-            raise GraphError(f"{spec.name} has no attribute {name!r}", node=node_id) from None
+            raise GraphError(f"{spec.name} has no attribute {quoted(name)}", node=node_id) from None
         except AttrError as e:
             raise GraphError(f"attribute '{name}' {e}", node=node_id) from None
 

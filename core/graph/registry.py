@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Sequence
 
-from .errors import ShapeError
+from .errors import ShapeError, quoted
 from .spec import Attr, OpSpec, Port
 from .types import TensorType, broadcast_shapes, promote_dtypes
 
@@ -34,7 +34,7 @@ def get_op(name: str) -> OpSpec:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown op {name!r}") from None
+        raise KeyError(f"unknown op {quoted(name)}") from None
 
 
 def all_ops() -> list[OpSpec]:

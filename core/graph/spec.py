@@ -5,9 +5,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
+from .errors import quoted
 from .types import BATCH, DTYPES, TensorType
 
 ATTR_KINDS = ("int", "float", "bool", "choice", "shape", "axes", "tensor")
+MAX_INT = 1 << 62        # an int attribute beyond this is no count, size or seed anyone means
+MAX_DIM = 1 << 31        # one dimension of a shape
+MAX_TENSOR = 1_000_000   # numbers in a literal tensor
 
 
 class AttrError(ValueError):
@@ -62,45 +66,52 @@ class Attr:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise AttrError(f"must be an integer, got {value!r}")
+            raise AttrError(f"must be an integer, got {quoted(value)}")
+        if abs(value) > MAX_INT:
+            raise AttrError(f"must lie within +-2**62, got {quoted(value)}")
         return value
 
     def _check_float(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise AttrError(f"must be a number, got {value!r}")
+            raise AttrError(f"must be a number, got {quoted(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise AttrError(f"must be finite, got {quoted(value)}") from None
         if not math.isfinite(value):
-            raise AttrError(f"must be finite, got {value!r}")
+            raise AttrError(f"must be finite, got {quoted(value)}")
         return float(value)
 
     def _check_bool(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise AttrError(f"must be true or false, got {value!r}")
+            raise AttrError(f"must be true or false, got {quoted(value)}")
         return value
 
     def _check_choice(self, value: Any) -> Any:
-        if value not in self.choices:
-            raise AttrError(f"must be one of {', '.join(map(str, self.choices))}; got {value!r}")
+        if isinstance(value, (list, dict)) or value not in self.choices:
+            raise AttrError(f"must be one of {', '.join(map(str, self.choices))}; got {quoted(value)}")
         return value
 
     def _check_shape(self, value: Any) -> tuple:
         if not isinstance(value, (list, tuple)):
-            raise AttrError(f"must be a list of dimensions, got {value!r}")
+            raise AttrError(f"must be a list of dimensions, got {quoted(value)}")
+        if len(value) > 8:
+            raise AttrError("at most 8 dimensions are supported")
         out = []
         for d in value:
             if d == BATCH and isinstance(d, str):
                 if not self.allow_batch:
                     raise AttrError("cannot use the batch dimension N here")
                 out.append(BATCH)
-            elif isinstance(d, int) and not isinstance(d, bool) and (d > 0 or (d == -1 and self.allow_infer)):
+            elif isinstance(d, int) and not isinstance(d, bool) and \
+                    (0 < d <= MAX_DIM or (d == -1 and self.allow_infer)):
                 out.append(d)
             else:
-                raise AttrError(f"dimension {d!r} must be a positive integer"
+                raise AttrError(f"dimension {quoted(d)} must be a positive integer up to 2**31"
                                 + (', -1' if self.allow_infer else '')
                                 + (' or "N"' if self.allow_batch else ''))
         if out.count(BATCH) > 1 or out.count(-1) > 1:
             raise AttrError("at most one N and one -1 are allowed")
-        if len(out) > 8:
-            raise AttrError("at most 8 dimensions are supported")
         return tuple(out)
 
     def _check_axes(self, value: Any) -> Any:
@@ -108,19 +119,39 @@ class Attr:
             return None
         items = value if isinstance(value, (list, tuple)) else [value]
         if not all(isinstance(a, int) and not isinstance(a, bool) and -8 <= a < 8 for a in items):
-            raise AttrError(f"must be empty (all axes), an axis or a list of axes; got {value!r}")
+            raise AttrError(f"must be empty (all axes), an axis or a list of axes; got {quoted(value)}")
         return tuple(items) if isinstance(value, (list, tuple)) else value
 
     def _check_tensor(self, value: Any) -> Any:
         import numpy as np  # local: numpy is only needed to validate literal tensors
 
+        if not _only_numbers(value):
+            raise AttrError(f"must be a number or nested lists of numbers (no strings, true/false or null); "
+                            f"got {quoted(value)}")
         try:
             array = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise AttrError("must be a number or a rectangular list of numbers") from None
-        if array.size > 1_000_000 or not np.all(np.isfinite(array)):
-            raise AttrError("must hold at most a million finite numbers")
+        except (ValueError, TypeError, OverflowError):
+            raise AttrError("must be a number or a rectangular list of numbers, each within float64 range") from None
+        if array.size > MAX_TENSOR or array.ndim > 8 or not np.all(np.isfinite(array)):
+            raise AttrError("must hold at most a million finite numbers in at most 8 dimensions")
         return value
+
+
+def _only_numbers(value: Any) -> bool:
+    """Whether every leaf of nested lists is an int or a float (not a bool, a string or None)."""
+    import numpy as np
+
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > 2 * MAX_TENSOR:
+            return False
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
+            return False
+    return True
 
 
 @dataclass(frozen=True)

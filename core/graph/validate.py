@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 import networkx as nx
 
-from .errors import ShapeError
+from .errors import ShapeError, quoted
 from .registry import call_rule
 from .spec import ParamDecl
 from .types import TensorType
@@ -141,12 +141,12 @@ def check_wire(graph: "Graph", src: str, src_port: str, dst: str, dst_port: str,
     """Whether src.src_port may feed dst.dst_port; the reason in words when it may not."""
     for node_id in (src, dst):
         if node_id not in graph:
-            return False, f"there is no node '{node_id}'"
+            return False, f"there is no node {quoted(node_id)}"
     if src_port not in graph.spec(src).output_names():
-        return False, f"{src} has no output '{src_port}'"
+        return False, f"{src} has no output {quoted(src_port)}"
     names = graph.spec(dst).input_names(graph.attrs(dst))
     if dst_port not in names:
-        return False, f"{dst} has no input '{dst_port}'"
+        return False, f"{dst} has no input {quoted(dst_port)}"
     if src == dst:
         return False, "a node cannot feed itself"
     fed = graph.in_edges(dst).get(dst_port)

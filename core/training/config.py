@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from core.graph import Graph, GraphError, LoomError
+from core.graph.errors import quoted
 
 from .references import reference_diagnostics
 
@@ -105,14 +106,14 @@ def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
 def _integer(config: dict, key: str, default: int, minimum: int, where: str = "") -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where or 'training.' + key}: must be a whole number >= {minimum}, got {value!r}")
+        raise ConfigError(f"{where or 'training.' + key}: must be a whole number >= {minimum}, got {quoted(value)}")
     return value
 
 
 def _boolean(config: dict, key: str, default: bool, where: str) -> bool:
     value = config.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigError(f"{where}: must be true or false, got {value!r}")
+        raise ConfigError(f"{where}: must be true or false, got {quoted(value)}")
     return value
 
 
@@ -124,15 +125,15 @@ def _number(config: dict, key: str, default: float, where: str, low: float, high
         ok = (value > low if open_low else value >= low) and (value < high if open_high else value <= high)
     if not ok:
         bounds = f"{'(' if open_low else '['}{low}, {high}{')' if open_high or high == math.inf else ']'}"
-        raise ConfigError(f"{where}: must be a number in {bounds}, got {value!r}")
+        raise ConfigError(f"{where}: must be a number in {bounds}, got {quoted(value)}")
     return float(value)
 
 
 def _named(config: Any, section: str, table: dict, default: str, owner: str) -> tuple[str, dict]:
     """The `name` of an optimizer or schedule section and its defaults; refuses unknown names and keys."""
     name = config.get("name", default) if isinstance(config, dict) else config
-    if not isinstance(config, dict) or name not in table:
-        raise ConfigError(f"training.{section}.name: must be one of {', '.join(table)}, got {name!r}")
+    if not isinstance(config, dict) or not isinstance(name, str) or name not in table:
+        raise ConfigError(f"training.{section}.name: must be one of {', '.join(table)}, got {quoted(name)}")
     defaults = table[name]
     unknown = [k for k in config if k != "name" and k not in defaults]
     if unknown:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.graph.errors import quoted
 from core.training.data_files import DatasetError, Samples
 
 
@@ -55,7 +56,7 @@ class Option:
         value = config[self.name]
         problem = self._problem(value)
         if problem:
-            raise DatasetError(f"dataset '{dataset}', option '{self.name}': {value!r} is not allowed ({problem})")
+            raise DatasetError(f"dataset '{dataset}', option '{self.name}': {quoted(value)} is not allowed ({problem})")
         return float(value) if self.kind == "float" else value
 
     def _problem(self, value: Any) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.graph.errors import quoted
 from core.training.data_files import CLASSIFICATION, REGRESSION, DatasetError, Samples, load_csv, load_npz
 from core.training.dataset_types import Dataset, DatasetInfo, Option
 from core.training.text_datasets import TEXT_DATASETS
@@ -21,6 +22,7 @@ __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetInfo", "LABEL_KINDS", 
            "load_dataset"]
 
 LABEL_KINDS = ("classes", "targets", "none")
+MAX_SAMPLES = 1_000_000   # generated points: 1e6 take 16 MB; 1e8 would take 4.8 GB and minutes
 
 
 # ---- the 2-D sets (TensorFlow Playground), coordinates roughly in [-1, 1]
@@ -152,7 +154,8 @@ def _generated(loader: Callable[[dict[str, Any]], Samples]) -> Callable[[dict[st
 
 
 def _samples(default: int) -> Option:
-    return Option("samples", default, "number of points, before the train/validation split", "int", low=2)
+    return Option("samples", default, "number of points, before the train/validation split", "int", low=2,
+                  high=MAX_SAMPLES)
 
 
 def _noise(default: float) -> Option:
@@ -179,7 +182,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo("xor", "four squares, opposite corners share a class (2 classes)",
                 (_samples(400), _noise(0.05)) + _COMMON, _generated(_xor)),
     DatasetInfo("blobs", "Gaussian clouds around a circle, one per class",
-                (_samples(1000), _noise(0.15), Option("classes", 3, "number of blobs", "int", low=2)) + _COMMON,
+                (_samples(1000), _noise(0.15), Option("classes", 3, "number of blobs", "int", low=2, high=1000)) + _COMMON,
                 _generated(_blobs)),
     DatasetInfo("moons", "two interleaved half circles (2 classes)",
                 (_samples(1000), _noise(0.07)) + _COMMON, _generated(_moons)),
@@ -243,7 +246,7 @@ def _info_for(config: dict[str, Any]) -> DatasetInfo:
     if not isinstance(config, dict) or "name" not in config:
         raise DatasetError(f"the dataset configuration must be a mapping with a 'name' (known: {known})")
     if not isinstance(config["name"], str) or config["name"] not in DATASETS:
-        raise DatasetError(f"unknown dataset {config['name']!r} (known: {known})")
+        raise DatasetError(f"unknown dataset {quoted(config['name'])} (known: {known})")
     return DATASETS[config["name"]]
 
 

@@ -20,11 +20,11 @@ from core.compiler import compile
 from core.compiler.autodiff import differentiate
 from core.graph import Graph, GraphError, expand_layers, param_decls
 from core.graph.fileformat import atomic_write
-from core.training.config import ConfigError, TrainConfig, learning_rate, read_config
-from core.training.datasets import Dataset, DatasetError, check_fits, load_dataset
+from core.training.config import ConfigError, TrainConfig, learning_rate
+from core.training.datasets import Dataset, DatasetError
 from core.training.nonfinite import NonFiniteError, first_nonfinite
 from core.training.optimizers import add_updates
-from core.training.text_datasets import check_ids
+from core.training.preflight import check_training
 
 STATES = ("ready", "running", "paused", "stopped", "finished", "failed")
 EVAL_CHUNK = 1024
@@ -77,10 +77,9 @@ class Run:
                  dataset: Optional[Dataset] = None, base_dir: Optional[str | Path] = None,
                  seed: Optional[int] = None, epochs: Optional[int] = None, steps: Optional[int] = None,
                  device: str = "cpu") -> None:
-        self.config: TrainConfig = read_config(graph, config)
+        self.config: TrainConfig
+        self.config, self.data = check_training(graph, config, base_dir=base_dir, dataset=dataset)
         self.seed = self.config.seed if seed is None else seed
-        self.data = dataset if dataset is not None else load_dataset(self.config.dataset, base_dir)
-        _check_data(graph, self.config, self.data)
         if self.data.text is not None and self.data.text.init_weights:   # word vectors the data set loaded
             weights = {**self.data.text.init_weights, **(weights or {})}
         self.graph = graph
@@ -344,31 +343,3 @@ class Run:
         detail = "; ".join(f"{p} = {text}" for p, text in inputs.items())
         return NonFiniteError(what + (f"; its inputs: {detail}" if detail else ""), node=node, step=step + 1,
                               epoch=epoch, value=value, inputs=inputs)
-
-
-def _check_data(graph: Graph, config: TrainConfig, data: Dataset) -> None:
-    """Refuse, before training starts, data that does not fit the graph's Inputs and loss."""
-    types = graph.types()
-    features = types.get((config.features, "y"))
-    labels = types.get((config.labels, "y")) if config.labels else None
-    kind = "none" if labels is None else ("classes" if labels.dtype == "int64" else "targets")
-    check_fits(data, features.shape[1:], kind, input_name=config.features)
-    if labels is not None:
-        want, got = tuple(labels.shape[1:]), tuple(data.y_train.shape[1:])
-        if want != got:
-            raise DatasetError(f"dataset '{data.name}' gives labels of shape {got} per sample but Input "
-                               f"'{config.labels}' expects {want}", node=config.labels)
-    check_ids(graph, config.features, data)
-    needed = {n for n in graph.required([config.loss, *config.metrics]) if graph.op_name(n) == "Input"}
-    missing = sorted(needed - {config.features, config.labels})
-    if missing:
-        key = "labels" if config.labels is None else "features"
-        raise ConfigError(f"training.{key}: the loss or a metric needs Input '{missing[0]}', which the data "
-                          "set does not feed", node=missing[0])
-    if kind == "classes" and data.num_classes:
-        for node in graph.nodes:
-            if graph.op_name(node) == "SoftmaxCrossEntropy" and graph.source(node, "labels") == (config.labels, "y"):
-                width = types[graph.source(node, "logits")].shape[-1]
-                if isinstance(width, int) and width < data.num_classes:
-                    raise DatasetError(f"dataset '{data.name}' has {data.num_classes} classes but "
-                                       f"'{node}' scores only {width}", node=node)

@@ -9,6 +9,7 @@ import copy
 from typing import Any, Optional
 
 from core.graph import Graph
+from core.graph.errors import quoted
 from core.graph.validate import Diagnostic
 
 REFERENCE_KEYS = ("features", "labels", "loss", "metrics")
@@ -72,9 +73,9 @@ def rename_references(config: dict, old: str, new: str) -> dict:
 
 def _node_problem(graph: Graph, node: Any) -> Optional[str]:
     if not isinstance(node, str) or not node:
-        return f"must name a node of the graph, got {node!r}"
+        return f"must name a node of the graph, got {quoted(node)}"
     if node not in graph:
-        return f"the graph has no node '{node}'"
+        return f"the graph has no node {quoted(node)}"
     return None
 
 

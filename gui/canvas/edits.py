@@ -6,9 +6,10 @@ so one Ctrl+Z takes back the whole edit.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
 from PySide6.QtGui import QUndoStack
 
@@ -20,16 +21,54 @@ from .commands import (AddNodeCommand, ConnectCommand, DisconnectCommand, MoveNo
 
 CLIPBOARD_MIME = "application/x-loom-graph"
 FILE_HEADER = {"format": "loom-graph", "version": 1}
+PASTE_STEP = 40.0      # how far a paste lands from its originals (and each repeat from the last)
+T = TypeVar("T")
 
 
 @contextmanager
 def macro(stack: QUndoStack, text: str) -> Iterator[None]:
-    """Group the commands pushed inside into one undo entry."""
+    """Group the commands pushed inside into one undo entry; if the edit fails half-way, take it back.
+
+    An edit applies fully or not at all: when code between the pushes raises, the half-done macro
+    is undone and removed from the stack. (The commands themselves are rehearsed on a copy of the
+    graph first, see `rehearsed`, so their own redo does not fail.)
+    """
     stack.beginMacro(text)
     try:
         yield
-    finally:
+    except BaseException:
         stack.endMacro()
+        command = stack.command(stack.count() - 1)
+        command.undo()
+        command.setObsolete(True)   # an obsolete command is dropped by the undo() below, not run again
+        stack.undo()
+        raise
+    stack.endMacro()
+
+
+def rehearsed(edit: Callable[..., T]) -> Callable[..., T]:
+    """Run a compound edit on a copy of the graph first: a GraphError (or any LoomError) is raised
+    there, before the real graph or its undo stack is touched."""
+
+    @functools.wraps(edit)
+    def checked(stack: QUndoStack, graph: Graph, *args, **kwargs) -> T:
+        edit(QUndoStack(), graph.copy(), *args, **kwargs)
+        return edit(stack, graph, *args, **kwargs)
+
+    return checked
+
+
+class PasteOffsets:
+    """Where pastes land: each repeated paste of the same text one step further from the originals."""
+
+    def __init__(self) -> None:
+        self.text: Optional[str] = None
+        self.count = 0
+
+    def next(self, text: str) -> tuple[float, float]:
+        self.count = self.count + 1 if text == self.text else 1
+        self.text = text
+        return PASTE_STEP * self.count, PASTE_STEP * self.count
 
 
 def arrange_graph(stack: QUndoStack, graph: Graph) -> bool:
@@ -74,12 +113,14 @@ def copy_document(graph: Graph, nodes: Iterable[str]) -> str:
     return json.dumps(document, indent=1)
 
 
+@rehearsed
 def paste_document(stack: QUndoStack, graph: Graph, text: str,
-                   offset: tuple[float, float] = (40.0, 40.0),
+                   offset: tuple[float, float] = (PASTE_STEP, PASTE_STEP),
                    anchor: Optional[tuple[float, float]] = None) -> list[str]:
     """Paste graph-file JSON as new nodes (fresh ids), then their wires; returns the new ids.
 
-    The text is parsed by core.graph's strict reader (GraphFileError when it is no graph).
+    The text is parsed by core.graph's strict reader, the door files go through (GraphFileError
+    when it is no graph), and rehearsed on a copy: text that cannot be pasted changes nothing.
     With `anchor`, the pasted block's top-left lands there; otherwise it is shifted by `offset`.
     """
     piece = graph_from_text(text, source="clipboard")
@@ -106,6 +147,7 @@ def paste_document(stack: QUndoStack, graph: Graph, text: str,
     return [renamed[n] for n in piece.nodes]
 
 
+@rehearsed
 def expand_layer(stack: QUndoStack, graph: Graph, node_id: str) -> list[str]:
     """Replace a layer node by its primitive ops, as one undo step; returns the new ids.
 
@@ -151,6 +193,7 @@ def layer_group(graph: Graph, node_id: str) -> list[str]:
     return [n for n in graph.nodes if (graph.ui(n).get("layer") or {}).get("id") == record["id"]]
 
 
+@rehearsed
 def collapse_layer(stack: QUndoStack, graph: Graph, node_id: str) -> str:
     """Put back the layer that `node_id` was expanded from, as one undo step; returns its id.
 

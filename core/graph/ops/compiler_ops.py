@@ -21,6 +21,9 @@ BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div:
 COMPARE = {ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal,
            ast.Eq: np.equal, ast.NotEq: np.not_equal}
 OPERAND = re.compile(r"^x[1-9][0-9]?$")
+ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Name, ast.Constant, ast.Load,
+                 ast.USub, ast.UAdd, *BINARY, *COMPARE)
+ARITY = {name: 1 for name in FUNCTIONS} | {"max": 2, "min": 2, "where": 3}
 
 
 def _evaluate(node: ast.AST, env: dict):
@@ -51,6 +54,11 @@ def _well_formed(text: object) -> bool:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
         return False
+    for node in ast.walk(tree):
+        if not isinstance(node, ALLOWED_NODES) or (isinstance(node, ast.Constant) and type(node.value) not in (int, float)) \
+                or (isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name))) \
+                or (isinstance(node, ast.Compare) and len(node.ops) != 1):
+            return False
     names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     return all(OPERAND.match(n) or n in calls for n in names) and calls <= set(FUNCTIONS)
@@ -71,6 +79,15 @@ def _fused_ports(attrs):
 
 
 def _fused_type(types, attrs):
+    tree = ast.parse(attrs["expr"], mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and OPERAND.match(node.id) and int(node.id[1:]) > attrs["n"]:
+            raise ShapeError(f"the expression reads {node.id} but the kernel has {attrs['n']} input(s)")
+        if isinstance(node, ast.Call) and len(node.args) != ARITY[node.func.id]:
+            raise ShapeError(f"{node.func.id}() takes {ARITY[node.func.id]} argument(s), "
+                             f"the expression gives {len(node.args)}")
+    if any(t.is_float for t in types) and attrs["dtype"] not in ("float32", "float64"):
+        raise ShapeError(f"a kernel over float inputs cannot give {attrs['dtype']}")
     return [TensorType(attrs["dtype"], broadcast_shapes(*(t.shape for t in types)))]
 
 

@@ -49,10 +49,18 @@ register(OpSpec(
     _softmax_xent,
     grad=lambda g, logits, labels, y: (
         (apply("Softmax", logits) - apply("OneHot", labels, logits)) * (g / apply("Size", labels)), None)))
+def _one_hot_type(types, attrs):
+    labels, like = types
+    if labels.dtype != "int64" or not like.is_float or like.ndim < 1 or tuple(labels.shape) != tuple(like.shape[:-1]):
+        raise ShapeError(f"OneHot needs int64 labels shaped like the float scores without their last axis; "
+                         f"got {labels} and {like}", port="labels")
+    return [like]
+
+
 register(OpSpec(
     "OneHot", INTERNAL, "1 at each label's column of a zero tensor shaped like `like`.",
     (Port("labels", differentiable=False), Port("like", differentiable=False)),
-    lambda types, attrs: [types[1]], _one_hot, hidden=True))
+    _one_hot_type, _one_hot, hidden=True))
 
 
 def _same_shape(a: TensorType, b: TensorType, op: str, port: str) -> str:

@@ -48,9 +48,22 @@ register(OpSpec(
 
 def _constant_type(types, attrs):
     value = np.asarray(attrs["value"], dtype=np.float64)
-    if attrs["dtype"] == "int64" and not np.all(value == np.round(value)):
-        raise ShapeError("an int64 constant needs whole numbers")
+    dtype = np.dtype(attrs["dtype"])
+    if dtype.kind in "iu" and not np.all(value == np.round(value)):
+        raise ShapeError(f"an {dtype} constant needs whole numbers")
+    if value.size and not _within(attrs["value"], value, dtype):
+        bounds = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+        raise ShapeError(f"the constant holds values beyond {dtype}'s range ({bounds.min:.4g} to {bounds.max:.4g})")
     return [TensorType(attrs["dtype"], tuple(value.shape))]
+
+
+def _within(raw, value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether every number fits `dtype`; integers are compared exactly (float64 rounds 2**63 - 1 up)."""
+    if dtype.kind == "f":
+        return float(np.abs(value).max()) <= float(np.finfo(dtype).max)
+    bounds = np.iinfo(dtype)
+    exact = np.asarray(raw, dtype=object).ravel()
+    return all(bounds.min <= int(v) <= bounds.max for v in exact)
 
 
 register(OpSpec(

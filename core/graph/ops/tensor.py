@@ -196,6 +196,23 @@ def _like_type(types, attrs):
     return [TensorType(types[0].dtype, types[1].shape)]
 
 
+def _sum_like_type(types, attrs):
+    x, like = types
+    if len(like.shape) > len(x.shape) or broadcast_shapes(x.shape, like.shape) != tuple(x.shape):
+        raise ShapeError(f"SumLike sums x down to a shape it broadcasts from; {shape_str(like.shape)} does "
+                         f"not broadcast to {shape_str(x.shape)}", port="like")
+    return _like_type(types, attrs)
+
+
+def _reshape_like_type(types, attrs):
+    x, like = types
+    same = [d for d in x.shape if d == BATCH] == [d for d in like.shape if d == BATCH]
+    if not same or static_size(x.shape) != static_size(like.shape):
+        raise ShapeError(f"ReshapeLike cannot reshape {shape_str(x.shape)} to {shape_str(like.shape)}",
+                         port="like")
+    return _like_type(types, attrs)
+
+
 def _sum_like(x, like):
     """Sum x down to like's shape: the adjoint of NumPy broadcasting."""
     lead = x.ndim - like.ndim
@@ -206,12 +223,12 @@ def _sum_like(x, like):
 
 register(OpSpec(
     "SumLike", INTERNAL, "Sum x down to the shape of `like` (undoes broadcasting).",
-    (Port("x"), Port("like", differentiable=False)), _like_type, _sum_like,
+    (Port("x"), Port("like", differentiable=False)), _sum_like_type, _sum_like,
     grad=lambda g, x, like, y: (apply("BroadcastLike", g, x, axes=None, keepdims=True), None),
     hidden=True))
 register(OpSpec(
     "ReshapeLike", INTERNAL, "x reshaped to the shape of `like`.",
-    (Port("x"), Port("like", differentiable=False)), _like_type,
+    (Port("x"), Port("like", differentiable=False)), _reshape_like_type,
     lambda x, like: x.reshape(like.shape),
     grad=lambda g, x, like, y: (apply("ReshapeLike", g, x), None), hidden=True))
 

@@ -247,7 +247,7 @@ def test_a_fused_node_from_a_file_cannot_smuggle_names():
     graph = Graph()
     graph.add_node("Input", {"shape": [2], "dtype": "float64"}, node_id="x")
     graph.add_node("Fused", {"n": 1, "expr": "tanh(x1) + x2", "dtype": "float64"}, node_id="f")
-    graph.connect("x", "y", "f", "x1")
+    graph.connect("x", "y", "f", "x1", typed=False)  # as a file loads it: the wire is typed later
     with pytest.raises(GraphError):
         graph.set_attr("f", "expr", "__import__('os').getcwd()")
     with pytest.raises(GraphError) as info:
