@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from core.graph import GraphError, LoomError
 
-from . import theme
 from .canvas.edits import (CLIPBOARD_MIME, arrange_graph, collapse_layer, copy_document, delete_items,
                            expand_layer, layer_group, paste_document)
 from .canvas.edits import PasteOffsets
