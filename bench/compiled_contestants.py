@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from bench.bench_compiler_workloads import LR
+from bench.bench_compiler_workloads import LR, torch_mlp_step
 
 
 def _jax() -> Any:
@@ -88,25 +88,7 @@ def torch_compile_mlp_step(weights: dict, sizes: list[int], activation: str, x: 
     torch = _torch()
     if torch is None:
         return None
-    layers = len(sizes) - 1
-    params = []
-    for i in range(1, layers + 1):
-        params += [torch.tensor(weights[f"W{i}"], requires_grad=True), torch.tensor(weights[f"b{i}"], requires_grad=True)]
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    act = torch.relu if activation == "ReLU" else torch.tanh
-
-    def step() -> Any:
-        h = tx
-        for i in range(layers):
-            h = h @ params[2 * i] + params[2 * i + 1]
-            if i < layers - 1:
-                h = act(h)
-        cost = torch.nn.functional.cross_entropy(h, ty)
-        grads = torch.autograd.grad(cost, params)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                p.sub_(LR * g)
-        return cost.detach()
+    step = torch_mlp_step(torch, weights, sizes, activation, x, y)   # the eager contestant, compiled
     return _compiled(torch, step, lambda fn: (fn(), fn()))
 
 

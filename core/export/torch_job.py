@@ -19,8 +19,8 @@ import numpy as np
 
 from core.graph import Graph, GraphFileError, LoomError, load_graph, load_weights
 from core.graph.fileformat import atomic_write
-from core.training.cli import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, _log, _parser, _Progress, train_command as \
-    loom_train_command
+from core.training.cli import (EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, _log, _parser, _Progress, report_failure,
+                               train_command as loom_train_command)
 from core.training.config import ConfigError
 from core.training.torch_engine import GROUP_TIMEOUT_S, TorchJob, run_job, steps_per_epoch
 
@@ -78,15 +78,8 @@ def train_command(argv: list[str]) -> int:
                           nproc=chosen.nproc or 1, epochs=args.epochs, steps=args.steps, seed=args.seed,
                           per_rank_batch=chosen.per_rank_batch)
         return _train(job, args, started)
-    except LoomError as e:
-        print(f"\nerror: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as e:
-        print(f"\nerror: {e.filename}: {e.strerror}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return EXIT_FAILED
+    except (LoomError, OSError, KeyboardInterrupt) as e:
+        return report_failure(e)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

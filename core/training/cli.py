@@ -69,20 +69,25 @@ def train_command(argv: list[str]) -> int:
             run.save_weights(args.save_weights)
         if args.save_vectors:
             print(f"wrote vectors of '{save_vectors(run, args.save_vectors)}' to {args.save_vectors}")
-    except LoomError as e:
-        print(f"\nerror: {e}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as e:
-        print(f"\nerror: {e.filename}: {e.strerror}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return EXIT_FAILED
+    except (LoomError, OSError, KeyboardInterrupt) as e:
+        return report_failure(e)
     finally:
         if log:
             log.close()
     _summary(run, time.perf_counter() - started)
     return EXIT_OK
+
+
+def report_failure(error: BaseException) -> int:
+    """Say why a run ended early, on stderr, and return its exit code (2: a file could not be read)."""
+    if isinstance(error, KeyboardInterrupt):
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_FAILED
+    if isinstance(error, OSError):
+        print(f"\nerror: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"\nerror: {error}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _log(log: IO[str], m: StepMetrics) -> None:
