@@ -306,8 +306,8 @@ class GradientProbe(Probe):
 
     def prepare(self, run: Run) -> None:
         cfg = run.config
-        size = min(cfg.batch_size, len(run.data.x_train))
-        self._feeds = {cfg.features: run.data.x_train[:size]}
+        size = min(cfg.batch_size, run.data.size())
+        self._feeds = run.data.feeds(cfg.feature_inputs, "train", slice(0, size))
         if cfg.labels:
             self._feeds[cfg.labels] = run.data.y_train[:size]
         graph, self._probes = probed_graph(run.graph, size)
