@@ -99,8 +99,8 @@ def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
     if problems:
         raise ConfigError(problems[0].message, node=problems[0].node)
     return TrainConfig(
-        dataset=dict(dataset), features=_features(config["features"]), labels=config.get("labels"), loss=config["loss"],
-        metrics=tuple(metrics),
+        dataset=dict(dataset), features=_features(config["features"]), labels=config.get("labels"),
+        loss=config["loss"], metrics=tuple(metrics),
         optimizer=_optimizer(config.get("optimizer", {"name": "sgd"})),
         schedule=_schedule(config.get("schedule", {"name": "constant"})),
         batch_size=_integer(config, "batch_size", 32, 1),
