@@ -42,7 +42,7 @@ def loom_step(graph, data, batch: int, vocabulary: int):
     run = Run(graph, config, dataset=data, steps=1)
     fn = run.train_function
     lr = np.asarray(config["optimizer"]["lr"], dtype=np.float32)
-    return run.weights(), lambda x, y: fn(x, y, lr)
+    return run.weights(), lambda x, y: fn(*x, y, lr)       # x: (word ids, casing ids), the two Inputs
 
 
 def numpy_step(weights: dict, lr: float):
@@ -53,8 +53,8 @@ def numpy_step(weights: dict, lr: float):
     width = 5
 
     def step(x, y):
-        n = len(x)
-        word_ids, case_ids = x[:, :width], x[:, width:]
+        word_ids, case_ids = x
+        n = len(word_ids)
         h0 = np.concatenate([words[word_ids], casing[case_ids]], axis=2).reshape(n, -1)
         h1 = np.tanh(h0 @ w1 + b1)
         z = h1 @ w2 + b2
@@ -119,8 +119,8 @@ def main() -> None:
     data = load_dataset(graph.training["dataset"], EXAMPLE.parent)
     shipped = len(data.text.vocab)
     rng = np.random.default_rng(0)
-    picks = [rng.choice(len(data.x_train), args.batch, replace=False) for _ in range(args.steps)]
-    batches = [(np.ascontiguousarray(data.x_train[i]), np.ascontiguousarray(data.y_train[i])) for i in picks]
+    picks = [rng.choice(data.size(), args.batch, replace=False) for _ in range(args.steps)]
+    batches = [(tuple(part[i] for part in data.features()), data.y_train[i]) for i in picks]
     print(f"window tagger, batch {args.batch}, {args.steps} steps a round, median of {args.repeat} rounds")
     peaks = {}
     for vocabulary in (shipped, BIG_VOCABULARY):

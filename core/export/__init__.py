@@ -31,7 +31,8 @@ def export_graph(graph: Graph, weights: Optional[dict], target: str, out_path: s
 
     The numpy and torch targets write the script, its starting state (`<name>.npz`: the weights,
     and for numpy the optimizer slots) and, when the graph has a training configuration, its data
-    (`<name>_data.npz`: x_train, y_train, x_val, y_val), so the script runs with no argument.
+    (`<name>_data.npz`: x_train, y_train, x_val, y_val; with several feature Inputs, x_train.<Input>
+    and x_val.<Input> for each), so the script runs with no argument.
 
     Raises
     ------

@@ -88,9 +88,17 @@ def _renamed(graph: Graph, renames: dict[str, str]) -> Graph:
     return graph_from_dict(document)
 
 
-def data_arrays(dataset: Any, labels: bool) -> dict[str, np.ndarray]:
-    """The data file both scripts read (`<name>_data.npz`): x_train, x_val and, with labels, y_train, y_val."""
-    arrays = {"x_train": dataset.x_train, "x_val": dataset.x_val}
+def feature_arrays(inputs: tuple[str, ...], split: str = "train") -> list[str]:
+    """The data file's array names for the feature Inputs: `x_train` for one, `x_train.<Input>` for each of several."""
+    return [f"x_{split}"] if len(inputs) == 1 else [f"x_{split}.{name}" for name in inputs]
+
+
+def data_arrays(dataset: Any, labels: bool, inputs: tuple[str, ...] = ("x",)) -> dict[str, np.ndarray]:
+    """The data file both scripts read (`<name>_data.npz`): the feature arrays of each split, named by
+    `feature_arrays`, and, with labels, y_train, y_val."""
+    arrays: dict[str, np.ndarray] = {}
+    for split in ("train", "val"):
+        arrays.update(zip(feature_arrays(inputs, split), dataset.features(split)))
     if labels:
         arrays.update(y_train=dataset.y_train, y_val=dataset.y_val)
     return arrays

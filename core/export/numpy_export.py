@@ -24,7 +24,7 @@ from core.compiler.emit import node_expr
 from core.graph import Graph
 from core.graph.fileformat import atomic_write
 
-from .common import ExportError, checked, data_arrays, inference_graph, resolve_outputs
+from .common import ExportError, checked, data_arrays, feature_arrays, inference_graph, resolve_outputs
 from .numpy_names import REDUCERS, identifiers, module_names, on_xp, rename, step_names, unpacked
 from .templates import NUMPY_CONTEXT, NUMPY_DEVICE, NUMPY_FORWARD, NUMPY_HEADER, NUMPY_MAIN, NUMPY_TRAINING
 
@@ -375,7 +375,9 @@ def numpy_source(graph: Graph, weights: Optional[dict] = None, outputs: Optional
         lines += [f"CONFIG = json.loads({json.dumps(config.to_dict(), sort_keys=True)!r})",
                   f"TRAIN_STATE = {tuple(train_fn.program.state_keys)!r}",
                   f"TRAIN_INPUT_DTYPES = {tuple(d for _, d, _ in _input_specs(train_fn))!r}",
-                  f"TRAIN_HAS_LABELS = {bool(config.labels)}"]
+                  f"TRAIN_HAS_LABELS = {bool(config.labels)}",
+                  "# the data file's arrays that feed the feature Inputs, in order",
+                  f"TRAIN_FEATURES = {tuple(feature_arrays(config.feature_inputs))!r}"]
     for program in programs:
         program.prepare(helpers)
     head = (NUMPY_HEADER + "\n".join(lines) + "\n\n\n" + device_helpers(get_device("cpu")) + "\n\n"
@@ -407,10 +409,10 @@ def _training_step(graph: Graph, config: Any, weights: Optional[dict], base_dir:
     if not grads.grads:
         raise ExportError(f"the loss '{config.loss}' depends on no trainable parameter", node=config.loss)
     updates = add_updates(train_graph, grads.grads, config.optimizer)
-    data_inputs = [config.features] + ([config.labels] if config.labels else [])
+    data_inputs = [*config.feature_inputs] + ([config.labels] if config.labels else [])
     step = compile(train_graph, data_inputs + updates.inputs, [config.loss, *config.metrics], updates.updates,
                    weights=weights, training=True, seed=config.seed, device="cpu", share_buffers=False)
-    return step, data_arrays(dataset, bool(config.labels))
+    return step, data_arrays(dataset, bool(config.labels), config.feature_inputs)
 
 
 def export_numpy(graph: Graph, weights: Optional[dict], path: str | Path,

@@ -118,8 +118,8 @@ def train(state, data, steps=None, every_step=False):
 
     `state` holds arrays on the steps' device (to_device); the step updates them in place.
     """
-    x, y = data["x_train"], data.get("y_train")
-    count, size = len(x), CONFIG["batch_size"]
+    xs, y = [data[name] for name in TRAIN_FEATURES], data.get("y_train")
+    count, size = len(xs[0]), CONFIG["batch_size"]
     per_epoch = math.ceil(count / size)
     total = steps if steps is not None else CONFIG["epochs"] * per_epoch
     cache, losses, order = {}, [], (-1, None)
@@ -130,7 +130,7 @@ def train(state, data, steps=None, every_step=False):
                 else np.arange(count)
             order = (epoch, rows)
         rows = order[1][batch * size:(batch + 1) * size]
-        feeds = [x[rows]] + ([y[rows]] if TRAIN_HAS_LABELS else [])
+        feeds = [x[rows] for x in xs] + ([y[rows]] if TRAIN_HAS_LABELS else [])
         feeds += optimizer_inputs(k, learning_rate(k, per_epoch, total))
         feeds = [to_device(np.asarray(f).astype(dtype, copy=False)) for f, dtype in zip(feeds, TRAIN_INPUT_DTYPES)]
         if len(rows) not in cache:

@@ -20,7 +20,7 @@ from core.graph import Graph, TensorType, init_params
 from core.graph.types import normalize_axes
 from core.graph.fileformat import atomic_write
 
-from .common import ExportError, NameTable, checked, data_arrays, resolve_outputs
+from .common import ExportError, NameTable, checked, data_arrays, feature_arrays, resolve_outputs
 from .numpy_names import module_names
 from .templates import TORCH_SPAN_F1
 from .torch_script import TORCH_HEADER, TORCH_METHODS, TORCH_SCRIPT
@@ -366,7 +366,8 @@ def _feeds(graph: Graph, config: Any, loss_inputs: tuple) -> dict[str, str]:
     """{data file array: dtype} for each Input the loss needs, in LOSS_INPUTS order (x_train, y_train)."""
     if config is None:
         return {}
-    names = {config.features: "x_train", config.labels: "y_train"}
+    names = dict(zip(config.feature_inputs, feature_arrays(config.feature_inputs)))
+    names[config.labels] = "y_train"
     missing = [n for n in loss_inputs if n not in names]
     if missing:
         raise ExportError(f"the loss or a metric needs Input '{missing[0]}', which the data set does not feed",
@@ -382,7 +383,7 @@ def training_data(graph: Graph, base_dir: Optional[str | os.PathLike] = None) ->
     config = training_config(graph)
     if config is None:
         return {}
-    return data_arrays(load_dataset(config.dataset, base_dir), bool(config.labels))
+    return data_arrays(load_dataset(config.dataset, base_dir), bool(config.labels), config.feature_inputs)
 
 
 def export_torch(graph: Graph, weights: Optional[dict], path: str | os.PathLike,

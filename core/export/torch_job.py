@@ -24,6 +24,7 @@ from core.training.cli import (EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, _log, _par
 from core.training.config import ConfigError
 from core.training.torch_engine import GROUP_TIMEOUT_S, TorchJob, run_job, steps_per_epoch
 
+from .common import feature_arrays
 from .torch_export import export_torch, training_config
 
 SCRIPT_NAME = "model.py"
@@ -44,7 +45,7 @@ def prepare_job(graph: Graph, weights: Optional[dict], folder: str | os.PathLike
     script = export_torch(graph, weights, Path(folder) / SCRIPT_NAME, base_dir=base_dir)
     config = training_config(graph)
     with np.load(script.with_name(script.stem + "_data.npz"), allow_pickle=False) as archive:
-        count = len(archive["x_train"])
+        count = len(archive[feature_arrays(config.feature_inputs)[0]])
     per_epoch = steps_per_epoch(count, config.batch_size, nproc, per_rank_batch)
     total = steps if steps is not None else (epochs or config.epochs) * per_epoch
     args = (["--steps", str(total)] + (["--seed", str(seed)] if seed is not None else [])

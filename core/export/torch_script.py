@@ -11,7 +11,8 @@ TORCH_HEADER = '''"""PyTorch model exported by Loom: an nn.Module named after th
     torchrun --nnodes=2 --node-rank=R --nproc_per_node=4 --rdzv-endpoint=HOST:29500 THIS_FILE.py
 
 The initial weights (Loom's layout) load from the .npz with this file's name and the training
-data from <name>_data.npz (x_train, y_train, x_val, y_val: the NumPy export's layout). With
+data from <name>_data.npz (x_train, y_train, x_val, y_val: the NumPy export's layout; with several
+feature Inputs x_train.<Input>, x_val.<Input> each, as FEEDS lists them). With
 several processes the graph's batch size is split across them (--per-rank-batch keeps it per
 process); rank 0 logs, checkpoints and saves. Generated code: edit freely.
 """
@@ -283,7 +284,8 @@ def main(argv=None):
     here = Path(__file__).resolve()
     parser = argparse.ArgumentParser(description=TITLE.replace("%", "%%"))
     parser.add_argument("--data", default=str(here.with_name(here.stem + "_data.npz")),
-                        help="x_train, y_train (and x_val, y_val), as the NumPy export writes them")
+                        help="x_train (or x_train.<Input> per feature Input), y_train (and the _val ones), "
+                        "as the NumPy export writes them")
     parser.add_argument("--weights", default=str(here.with_suffix(".npz")), help="Loom weights to start from")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, default=None, help="default: the configured epochs")

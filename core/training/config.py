@@ -40,7 +40,7 @@ class TrainConfig:
     """A checked training configuration with every default filled in."""
 
     dataset: dict
-    features: str
+    features: str | tuple[str, ...]     # one Input, or several fed by the data set's arrays in order
     labels: Optional[str]
     loss: str
     metrics: tuple[str, ...]
@@ -51,9 +51,15 @@ class TrainConfig:
     seed: int = 0
     shuffle: bool = True
 
+    @property
+    def feature_inputs(self) -> tuple[str, ...]:
+        """The Inputs the data set's feature arrays feed, in order (one for a single `features` name)."""
+        return (self.features,) if isinstance(self.features, str) else self.features
+
     def to_dict(self) -> dict:
         """The configuration as the JSON the graph file stores."""
-        return {"dataset": dict(self.dataset), "features": self.features, "labels": self.labels,
+        features = self.features if isinstance(self.features, str) else list(self.features)
+        return {"dataset": dict(self.dataset), "features": features, "labels": self.labels,
                 "loss": self.loss, "metrics": list(self.metrics), "optimizer": dict(self.optimizer),
                 "schedule": dict(self.schedule), "batch_size": self.batch_size, "epochs": self.epochs,
                 "seed": self.seed, "shuffle": self.shuffle}
@@ -93,14 +99,21 @@ def read_config(graph: Graph, config: Optional[dict] = None) -> TrainConfig:
     if problems:
         raise ConfigError(problems[0].message, node=problems[0].node)
     return TrainConfig(
-        dataset=dict(dataset), features=config["features"], labels=config.get("labels"), loss=config["loss"],
-        metrics=tuple(metrics),
+        dataset=dict(dataset), features=_features(config["features"]), labels=config.get("labels"),
+        loss=config["loss"], metrics=tuple(metrics),
         optimizer=_optimizer(config.get("optimizer", {"name": "sgd"})),
         schedule=_schedule(config.get("schedule", {"name": "constant"})),
         batch_size=_integer(config, "batch_size", 32, 1),
         epochs=_integer(config, "epochs", 10, 1),
         seed=_integer(config, "seed", 0, 0),
         shuffle=_boolean(config, "shuffle", True, "training.shuffle"))
+
+
+def _features(value: str | list) -> str | tuple[str, ...]:
+    """A single Input name as it is; a list of several as a tuple (a list of one means that one name)."""
+    if isinstance(value, str):
+        return value
+    return value[0] if len(value) == 1 else tuple(value)
 
 
 def _integer(config: dict, key: str, default: int, minimum: int, where: str = "") -> int:

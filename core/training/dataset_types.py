@@ -14,18 +14,36 @@ from core.training.data_files import DatasetError, Samples
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features and labels split into training and validation parts, ready for the training loop."""
+    """Features and labels split into training and validation parts, ready for the training loop.
+
+    `x_train`/`x_val` are one array, or a tuple of arrays (named by `feature_names`) for a data set that
+    feeds several Inputs (`features: [...]`); `features(split)` gives both cases as a tuple.
+    """
 
     name: str
-    x_train: np.ndarray
+    x_train: np.ndarray | tuple[np.ndarray, ...]
     y_train: np.ndarray
-    x_val: np.ndarray
+    x_val: np.ndarray | tuple[np.ndarray, ...]
     y_val: np.ndarray
     num_classes: int | None
     feature_shape: tuple[int, ...]
     description: str
     class_names: tuple[str, ...] = ()
     text: Any = None                     # a text set's TextInfo (vocabulary, tags, loaded vectors)
+    feature_names: tuple[str, ...] = ()  # the arrays' names when x_train is a tuple
+
+    def features(self, split: str = "train") -> tuple[np.ndarray, ...]:
+        """The feature arrays of a split ("train" or "val"), one per feature Input, rows aligned."""
+        x = self.x_train if split == "train" else self.x_val
+        return x if isinstance(x, tuple) else (x,)
+
+    def size(self, split: str = "train") -> int:
+        """The number of samples (rows) in a split."""
+        return len(self.features(split)[0])
+
+    def feeds(self, inputs: tuple[str, ...], split: str = "train", rows: Any = slice(None)) -> dict[str, np.ndarray]:
+        """{Input: rows of its array}: the i-th feature Input gets the i-th array (see `features`)."""
+        return {name: part[rows] for name, part in zip(inputs, self.features(split))}
 
 
 @dataclass(frozen=True)

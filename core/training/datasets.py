@@ -288,7 +288,8 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 # ---- fitting a graph
 
 
-def check_fits(dataset: Dataset, feature_shape: tuple, label_kind: str, *, input_name: str | None = None) -> None:
+def check_fits(dataset: Dataset, feature_shape: tuple, label_kind: str, *, input_name: str | None = None,
+               part: int = 0) -> None:
     """Raise `DatasetError` when a data set cannot feed a graph's Input and label.
 
     Parameters
@@ -303,15 +304,18 @@ def check_fits(dataset: Dataset, feature_shape: tuple, label_kind: str, *, input
         targets) or ``"none"`` (no labels are used).
     input_name
         The Input node's id, named in the message and the error's ``node``.
+    part
+        Which of the data set's feature arrays feeds that Input (see `Dataset.features`).
     """
     if label_kind not in LABEL_KINDS:
         raise ValueError(f"label_kind must be one of {LABEL_KINDS}, not {label_kind!r}")
     where = f"Input '{input_name}'" if input_name else "the Input"
     wanted = tuple(feature_shape)
-    fits = len(wanted) == len(dataset.feature_shape) and all(
-        w is None or isinstance(w, str) or w == d for w, d in zip(wanted, dataset.feature_shape))
+    given = dataset.feature_shape if part == 0 else tuple(dataset.features()[part].shape[1:])
+    fits = len(wanted) == len(given) and all(w is None or isinstance(w, str) or w == d for w, d in zip(wanted, given))
     if not fits:
-        raise DatasetError(f"dataset '{dataset.name}' gives features of shape {dataset.feature_shape} but {where} "
+        what = f"features '{dataset.feature_names[part]}'" if dataset.feature_names else "features"
+        raise DatasetError(f"dataset '{dataset.name}' gives {what} of shape {given} but {where} "
                            f"expects {wanted}", node=input_name)
     if label_kind == "classes" and dataset.num_classes is None:
         raise DatasetError(f"dataset '{dataset.name}' gives float targets but the graph expects class labels",

@@ -84,7 +84,7 @@ class Run:
             weights = {**self.data.text.init_weights, **(weights or {})}
         self.graph = graph
         cfg = self.config
-        self.steps_per_epoch = math.ceil(len(self.data.x_train) / cfg.batch_size)
+        self.steps_per_epoch = math.ceil(self.data.size() / cfg.batch_size)
         self.total_steps = steps if steps is not None else (epochs or cfg.epochs) * self.steps_per_epoch
         if self.total_steps < 1:
             raise ConfigError("the run must have at least one step")
@@ -94,7 +94,7 @@ class Run:
         self.updates = add_updates(self.train_graph, grads.grads, cfg.optimizer)
         self.warnings = [d.message for d in grads.diagnostics]
         self.outputs = [cfg.loss, *cfg.metrics]
-        self.data_inputs = [cfg.features] + ([cfg.labels] if cfg.labels else [])
+        self.data_inputs = [*cfg.feature_inputs] + ([cfg.labels] if cfg.labels else [])
         self.train_function = compile(self.train_graph, self.data_inputs + self.updates.inputs, self.outputs,
                                       self.updates.updates, weights=weights, training=True, seed=self.seed,
                                       device=device)
@@ -112,8 +112,8 @@ class Run:
         self._state_lock = threading.Lock()  # held briefly to change state; pause() never waits for a batch
         self._running = threading.Event()
         self._order: tuple[int, np.ndarray] = (-1, np.arange(0))
-        size = min(cfg.batch_size, len(self.data.x_train))
-        self._x_batch = np.empty((size,) + self.data.x_train.shape[1:], self.data.x_train.dtype)
+        size = min(cfg.batch_size, self.data.size())
+        self._x_batches = [np.empty((size,) + x.shape[1:], x.dtype) for x in self.data.features()]
         self._y_batch = np.empty((size,) + self.data.y_train.shape[1:], self.data.y_train.dtype)
         self._snapshot = (0, self.train_function.get_weights())
 
@@ -221,18 +221,20 @@ class Run:
     def evaluate(self, split: str = "val") -> tuple[float, dict[str, float]]:
         """Loss and metrics over the validation ("val") or training ("train") set with the current weights."""
         with self._lock:
-            x, y = (self.data.x_val, self.data.y_val) if split == "val" else (self.data.x_train, self.data.y_train)
+            y = self.data.y_val if split == "val" else self.data.y_train
+            count = self.data.size(split)
             self._eval.set_weights({k: v for k, v in self.train_function.get_weights().items() if k in self.model_keys})
             totals = np.zeros(len(self.outputs))
-            chunk = len(x) if self._whole_split else EVAL_CHUNK
-            for start in range(0, len(x), chunk):
-                feeds = {self.config.features: x[start:start + chunk]}
+            chunk = count if self._whole_split else EVAL_CHUNK
+            for start in range(0, count, chunk):
+                rows = slice(start, start + chunk)
+                feeds = self.data.feeds(self.config.feature_inputs, split, rows)
                 if self.config.labels:
-                    feeds[self.config.labels] = y[start:start + chunk]
+                    feeds[self.config.labels] = y[rows]
                 with np.errstate(all="ignore"):
                     values = self._eval(**feeds)
-                totals += [float(v) * len(feeds[self.config.features]) for v in values]
-            totals /= len(x)
+                totals += [float(v) * (min(start + chunk, count) - start) for v in values]
+            totals /= count
             return float(totals[0]), dict(zip(self.config.metrics, (float(v) for v in totals[1:])))
 
     def weights(self) -> dict[str, np.ndarray]:
@@ -288,7 +290,7 @@ class Run:
     def _batch_indices(self, k: int) -> np.ndarray:
         epoch, batch = divmod(k, self.steps_per_epoch)
         if self._order[0] != epoch:
-            n = len(self.data.x_train)
+            n = self.data.size()
             order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.config.shuffle \
                 else np.arange(n)
             self._order = (epoch, order)
@@ -299,7 +301,8 @@ class Run:
         """The batch of step k gathered into reused buffers, plus the optimizer's scalars."""
         rows = self._batch_indices(k)
         n = len(rows)
-        feeds = {self.config.features: np.take(self.data.x_train, rows, axis=0, out=self._x_batch[:n])}
+        feeds = {name: np.take(x, rows, axis=0, out=buffer[:n])   # every feature array in the same row order
+                 for name, x, buffer in zip(self.config.feature_inputs, self.data.features(), self._x_batches)}
         if self.config.labels:
             feeds[self.config.labels] = np.take(self.data.y_train, rows, axis=0, out=self._y_batch[:n])
         feeds.update(self.updates.feeds(k, lr))

@@ -38,18 +38,26 @@ def check_export(graph: Graph, target: str, base_dir: Optional[str | Path] = Non
 def check_data(graph: Graph, config: TrainConfig, data: Dataset) -> None:
     """Refuse, before training starts, data that does not fit the graph's Inputs and loss."""
     types = graph.types()
-    features = types.get((config.features, "y"))
+    inputs = config.feature_inputs
+    given = data.features()
+    if len(given) != len(inputs):
+        names = f" ({', '.join(data.feature_names)})" if data.feature_names else ""
+        raise ConfigError(f"training.features: names {len(inputs)} Input{'s' * (len(inputs) > 1)} "
+                          f"({', '.join(inputs)}) but dataset '{data.name}' gives {len(given)} feature "
+                          f"array{'s' * (len(given) > 1)}{names}; name one Input per array, in that order",
+                          node=inputs[0])
     labels = types.get((config.labels, "y")) if config.labels else None
     kind = "none" if labels is None else ("classes" if labels.dtype == "int64" else "targets")
-    check_fits(data, features.shape[1:], kind, input_name=config.features)
+    for part, name in enumerate(inputs):
+        check_fits(data, types[(name, "y")].shape[1:], kind, input_name=name, part=part)
     if labels is not None:
         want, got = tuple(labels.shape[1:]), tuple(data.y_train.shape[1:])
         if want != got:
             raise DatasetError(f"dataset '{data.name}' gives labels of shape {got} per sample but Input "
                                f"'{config.labels}' expects {want}", node=config.labels)
-    check_ids(graph, config.features, data)
+    check_ids(graph, inputs, data)
     needed = {n for n in graph.required([config.loss, *config.metrics]) if graph.op_name(n) == "Input"}
-    missing = sorted(needed - {config.features, config.labels})
+    missing = sorted(needed - {*inputs, config.labels})
     if missing:
         key = "labels" if config.labels is None else "features"
         raise ConfigError(f"training.{key}: the loss or a metric needs Input '{missing[0]}', which the data "

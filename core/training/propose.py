@@ -41,7 +41,7 @@ def propose_training(graph: Graph) -> Proposal:
         config["features"] = batch_inputs[0]
     elif batch_inputs:
         proposal.missing.append(f"several Inputs could hold the features ({', '.join(batch_inputs)}): "
-                                "pick one under Features")
+                                "check the one (or, in the order the data set gives its arrays, the several) under Features")
     else:
         proposal.missing.append("add an Input whose shape starts with N (the batch), e.g. N, 64, for the features")
     config["labels"] = labels

@@ -30,13 +30,15 @@ def reference_diagnostics(graph: Graph, config: Optional[dict] = None) -> list[D
         node = node if isinstance(node, str) and node in graph else None
         found.append(Diagnostic(node, None, "error", f"training.{key}: {message}"))
 
-    for key, required in (("features", True), ("labels", False)):
-        value = config.get(key)
-        if value is None and not required:
-            continue
+    for key, value in _input_references(config):
         message = _input_problem(graph, value)
         if message:
             problem(key, message, value)
+    features = config.get("features")
+    if isinstance(features, list):
+        repeated = [i for i, name in enumerate(features) if name in features[:i]]
+        if repeated:
+            problem(f"features[{repeated[0]}]", f"Input {quoted(features[repeated[0]])} is named twice")
     loss = config.get("loss")
     message = _node_problem(graph, loss)
     if message is None:
@@ -63,12 +65,26 @@ def reference_diagnostics(graph: Graph, config: Optional[dict] = None) -> list[D
 def rename_references(config: dict, old: str, new: str) -> dict:
     """A copy of `config` whose node references to `old` name `new` instead."""
     out = copy.deepcopy(config)
+    if isinstance(out.get("features"), list):
+        out["features"] = [new if f == old else f for f in out["features"]]
     for key in ("features", "labels", "loss"):
         if out.get(key) == old:
             out[key] = new
     if isinstance(out.get("metrics"), list):
         out["metrics"] = [new if m == old else m for m in out["metrics"]]
     return out
+
+
+def _input_references(config: dict) -> list[tuple[str, Any]]:
+    """(key, value) of each Input the configuration names: `features` (one name or a list), then `labels`."""
+    features = config.get("features")
+    if isinstance(features, list) and features:
+        found = [(f"features[{i}]", name) for i, name in enumerate(features)]
+    else:
+        found = [("features", features)]
+    if config.get("labels") is not None:
+        found.append(("labels", config["labels"]))
+    return found
 
 
 def _node_problem(graph: Graph, node: Any) -> Optional[str]:

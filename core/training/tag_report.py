@@ -69,14 +69,17 @@ def scores_source(graph: Graph, metrics: tuple[str, ...]) -> tuple[str, str] | N
     return None
 
 
-def predict(run: Run, x: np.ndarray) -> np.ndarray:
-    """Class ids the run's tagger gives to feature rows `x`, with its current weights."""
+def predict(run: Run, x: np.ndarray | tuple[np.ndarray, ...]) -> np.ndarray:
+    """Class ids the run's tagger gives to feature rows `x` (a tuple: one array per feature Input)."""
     ref = scores_source(run.graph, run.config.metrics)
     if ref is None:
         raise ConfigError("training.metrics: the run has no SpanF1 metric, so no scores to tag with")
-    forward = compile(run.graph, [run.config.features], [ref], weights=run.weights(), training=False)
-    return np.concatenate([forward(**{run.config.features: x[i:i + 4096]})[0].argmax(axis=1)
-                           for i in range(0, len(x), 4096)]) if len(x) else np.zeros(0, np.int64)
+    inputs = run.config.feature_inputs
+    parts = x if isinstance(x, tuple) else (x,)
+    forward = compile(run.graph, [*inputs], [ref], weights=run.weights(), training=False)
+    count = len(parts[0])
+    return np.concatenate([forward(**{n: p[i:i + 4096] for n, p in zip(inputs, parts)})[0].argmax(axis=1)
+                           for i in range(0, count, 4096)]) if count else np.zeros(0, np.int64)
 
 
 def report_lines(run: Run) -> list[str]:

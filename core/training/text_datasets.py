@@ -25,12 +25,20 @@ class TextInfo:
 
     vocab: Vocabulary
     window: int = 0
-    casing: bool = False
+    casing: str = "no"                   # the conll option: "yes" (more columns), "input" (a second array), "no"
     tags: tuple[str, ...] = ()
     vectors_found: float | None = None
     val_sentences: tuple[Sentence, ...] = ()
     train_sentences: tuple[Sentence, ...] = ()
     init_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def features(self, sentences: list[Sentence]) -> tuple[np.ndarray, ...]:
+        """The feature arrays of `sentences`: the windows, or (words, casing) when casing is its own Input."""
+        x = windows(sentences, self.vocab, self.window, self.casing != "no")
+        if self.casing != "input":
+            return (x,)
+        width = 2 * self.window + 1
+        return np.ascontiguousarray(x[:, :width]), np.ascontiguousarray(x[:, width:])
 
 
 def _sentences(o: dict[str, Any], key: str, base_dir: Path | None) -> list[Sentence]:
@@ -62,20 +70,27 @@ def load_conll(o: dict[str, Any], base_dir: Path | None) -> Dataset:
     train, val = _split_sentences(o, base_dir)
     vocab = _vocabulary(o, train)
     names = tag_names(train + val)
-    k, with_casing = o["window"], o["casing"] == "yes"
+    k, with_casing = o["window"], o["casing"] != "no"
     weights, found = {}, None
     if o["vectors"]:
         full = resolve_path(o["vectors"], base_dir)
         table, found = match_vectors(read_vectors(full, o["vectors"]), vocab, o["vectors_scale"], o["seed"])
         weights[f"{o['vectors_node']}_table"] = table
-    info = TextInfo(vocab, k, with_casing, names, found, tuple(val), tuple(train), weights)
+    info = TextInfo(vocab, k, o["casing"], names, found, tuple(val), tuple(train), weights)
     width = 2 * k + 1
     what = f"{len(vocab)} words, windows of {width}" + (f" + {width} casing ids" if with_casing else "")
+    if o["casing"] == "input":
+        what = f"{len(vocab)} words, windows of {width} (words) and their {width} casing ids (casing)"
     if found is not None:
         what += f", {100 * found:.1f} % of the words found in {Path(o['vectors']).name}"
-    x_train, x_val = windows(train, vocab, k, with_casing), windows(val, vocab, k, with_casing)
-    return Dataset(o["path"], x_train, tag_ids(train, names), x_val, tag_ids(val, names), len(names),
-                   x_train.shape[1:], _describe(o, f"{len(names)} tags, {what}", x_train, x_val), names, info)
+    x_train, x_val = info.features(train), info.features(val)
+    y_train, y_val = tag_ids(train, names), tag_ids(val, names)
+    description = _describe(o, f"{len(names)} tags, {what}", x_train[0], len(y_val))
+    if len(x_train) == 2:
+        return Dataset(o["path"], x_train, y_train, x_val, y_val, len(names), x_train[0].shape[1:], description,
+                       names, info, feature_names=("words", "casing"))
+    return Dataset(o["path"], x_train[0], y_train, x_val[0], y_val, len(names), x_train[0].shape[1:], description,
+                   names, info)
 
 
 def load_skipgram(o: dict[str, Any], base_dir: Path | None) -> Dataset:
@@ -102,11 +117,11 @@ def load_skipgram(o: dict[str, Any], base_dir: Path | None) -> Dataset:
     info = TextInfo(vocab)
     what = f"{len(vocab)} words, (center, context, {o['negatives']} negatives) rows"
     return Dataset(o["path"], x[n_val:], y[n_val:], x[:n_val], y[:n_val], None, x.shape[1:],
-                   _describe(o, what, x[n_val:], x[:n_val]), (), info)
+                   _describe(o, what, x[n_val:], n_val), (), info)
 
 
-def _describe(o: dict[str, Any], what: str, x_train: np.ndarray, x_val: np.ndarray) -> str:
-    return f"{Path(o['path']).name}: {what}, {len(x_train)} train / {len(x_val)} val"
+def _describe(o: dict[str, Any], what: str, x_train: np.ndarray, n_val: int) -> str:
+    return f"{Path(o['path']).name}: {what}, {len(x_train)} train / {n_val} val"
 
 
 def _reading(k: int) -> tuple[Option, ...]:
@@ -134,8 +149,9 @@ TEXT_DATASETS = (
                 _reading(2) + (
                     Option("eval_path", None, "a separate evaluation file (else val_fraction of the sentences)",
                            "text"),
-                    Option("casing", "yes", "append each window's casing classes (8 classes) as more columns",
-                           "choice", choices=("yes", "no")),
+                    Option("casing", "yes", "each window's casing classes (8): yes appends them as more columns; "
+                           "input gives them as a second array for a second Input (features: [words, casing])",
+                           "choice", choices=("yes", "input", "no")),
                     Option("vectors", None, "initial word vectors (word2vec/GloVe text, plain or .gz)", "text"),
                     Option("vectors_node", "words", "the Embedding node the vectors initialize", "text"),
                     Option("vectors_scale", 0.1, "words not in the vectors file are drawn from U(-scale, scale)",
@@ -150,9 +166,10 @@ TEXT_DATASETS = (
 
 
 
-def check_ids(graph: Any, features: str, data: Dataset) -> None:
-    """Refuse ids an Embedding has no row for: each Embedding fed by columns of the features (through
-    Slices) must have more rows than the largest id in those columns. Raises DatasetError naming it."""
+def check_ids(graph: Any, features: tuple[str, ...], data: Dataset) -> None:
+    """Refuse ids an Embedding has no row for: each Embedding fed by (columns, through Slices, of) a feature
+    Input must have more rows than the largest id in that Input's array. Raises DatasetError naming it."""
+    arrays = dict(zip(features, zip(data.features("train"), data.features("val"))))
     for node in graph.nodes:
         if graph.op_name(node) != "Embedding":
             continue
@@ -160,9 +177,9 @@ def check_ids(graph: Any, features: str, data: Dataset) -> None:
         while graph.op_name(source) == "Slice" and graph.attrs(source)["axis"] == 1:
             start, stop = start + graph.attrs(source)["start"], start + graph.attrs(source)["stop"]
             source = graph.source(source, "x")[0]
-        if source != features or data.x_train.dtype.kind not in "iu":
+        if source not in arrays or arrays[source][0].dtype.kind not in "iu":
             continue
-        largest = max(int(part[:, start:stop].max(initial=0)) for part in (data.x_train, data.x_val))
+        largest = max(int(part[:, start:stop].max(initial=0)) for part in arrays[source])
         rows = graph.attrs(node)["num_embeddings"]
         if largest >= rows:
             size = f" (a vocabulary of {len(data.text.vocab)} words)" if data.text is not None else ""

@@ -71,8 +71,8 @@ def summarize(node: str, op: str, value: np.ndarray) -> NodeSummary:
 def summarize_batch(run: Run) -> dict[str, NodeSummary]:
     """Evaluate every node the training data can feed on the first training batch, with current weights."""
     cfg = run.config
-    rows = slice(0, min(cfg.batch_size, len(run.data.x_train)))
-    feeds = {cfg.features: run.data.x_train[rows]}
+    rows = slice(0, min(cfg.batch_size, run.data.size()))
+    feeds = run.data.feeds(cfg.feature_inputs, "train", rows)
     if cfg.labels:
         feeds[cfg.labels] = run.data.y_train[rows]
     graph = run.graph

@@ -35,6 +35,8 @@ class PreviewData:
 def preview_data(config: dict, base_dir: Optional[str] = None) -> PreviewData:
     """Load the data set `config` names and prepare its preview (call it off the UI thread)."""
     data = load_dataset(config, base_dir)
+    if len(data.features()) > 1:            # several arrays for several Inputs: described, not drawn
+        return PreviewData("text", data.description)
     if data.feature_shape == (2,) and data.num_classes:
         step = max(1, len(data.x_train) // MAX_POINTS)
         return PreviewData("points", data.description, data.x_train[::step], data.y_train[::step])

@@ -99,7 +99,7 @@ def probabilities_function(run: Run):
     graph = run.graph.copy()
     pin = graph.add_node("Softmax", {"axis": -1}, node_id=graph.unique_id("loom_view_probabilities"))
     graph.connect(source[0], source[1], pin, "x")
-    return compile(graph, [cfg.features], [pin], weights=run.weights(), training=False)
+    return compile(graph, [*cfg.feature_inputs], [pin], weights=run.weights(), training=False)
 
 
 def paint_classes(probabilities: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -138,7 +138,7 @@ class BoundaryProbe(Probe):
     @staticmethod
     def applies(graph: Graph, config) -> bool:
         """Whether the run's features are 2-D points and something scores classes."""
-        feature = graph.types().get((config.features, "y"))
+        feature = graph.types().get((config.feature_inputs[0], "y")) if len(config.feature_inputs) == 1 else None
         return (feature is not None and tuple(feature.shape[1:]) == (2,)
                 and score_source(graph, config.labels, config.loss) is not None)
 
@@ -201,7 +201,7 @@ class DigitsProbe(Probe):
     @staticmethod
     def applies(graph: Graph, config) -> bool:
         """Whether the features are images and something scores classes."""
-        feature = graph.types().get((config.features, "y"))
+        feature = graph.types().get((config.feature_inputs[0], "y")) if len(config.feature_inputs) == 1 else None
         return (feature is not None and image_side(tuple(feature.shape[1:])) is not None
                 and config.labels is not None and score_source(graph, config.labels, config.loss) is not None)
 
@@ -306,8 +306,8 @@ class GradientProbe(Probe):
 
     def prepare(self, run: Run) -> None:
         cfg = run.config
-        size = min(cfg.batch_size, len(run.data.x_train))
-        self._feeds = {cfg.features: run.data.x_train[:size]}
+        size = min(cfg.batch_size, run.data.size())
+        self._feeds = run.data.feeds(cfg.feature_inputs, "train", slice(0, size))
         if cfg.labels:
             self._feeds[cfg.labels] = run.data.y_train[:size]
         graph, self._probes = probed_graph(run.graph, size)

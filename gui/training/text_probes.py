@@ -16,7 +16,7 @@ import numpy as np
 from core.compiler import compile
 from core.training import Run
 from core.training.tag_report import scores_source
-from core.training.text_data import Sentence, windows
+from core.training.text_data import Sentence
 from core.training.word_vectors import vocab_embedding
 
 NEIGHBOURS = 10
@@ -83,15 +83,15 @@ def tag_task(run: Run, sentence: str) -> TagResult:
     tokens = tokenize(sentence)
     if not tokens or text is None or not text.tags:
         return TagResult(run.step_count, tokens, [])
-    x = windows([Sentence(tuple(tokens), ("O",) * len(tokens), ())], text.vocab, text.window, text.casing)
+    x = text.features([Sentence(tuple(tokens), ("O",) * len(tokens), ())])
     forward = _FORWARD.get(run)
     if forward is None:
         ref = scores_source(run.graph, run.config.metrics)
         if ref is None:
             raise LookupError("the graph has no SpanF1 metric naming the tag scores")
-        forward = _FORWARD[run] = compile(run.graph, [run.config.features], [ref], weights=run.weights(),
+        forward = _FORWARD[run] = compile(run.graph, [*run.config.feature_inputs], [ref], weights=run.weights(),
                                           training=False)
     else:
         forward.set_weights(run.weights())
-    scores = np.asarray(forward(**{run.config.features: x})[0])
+    scores = np.asarray(forward(**dict(zip(run.config.feature_inputs, x)))[0])
     return TagResult(run.step_count, tokens, [text.tags[k] for k in scores.argmax(axis=1)])

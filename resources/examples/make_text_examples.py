@@ -8,13 +8,13 @@ Run from the repository root:
 """
 from __future__ import annotations
 
-from make_examples import HERE, Sketch
+from make_examples import HERE, Sketch, relayout
 
 from core.training.datasets import load_dataset
 
 DATA = "../data/germeval2014/"
 NER_DATA = {"name": "conll", "path": DATA + "NER-de-test.tsv.gz", "eval_path": DATA + "NER-de-dev.tsv.gz",
-            "window": 2, "casing": "yes", "min_count": 2, "lowercase": "yes"}
+            "window": 2, "casing": "input", "min_count": 2, "lowercase": "yes"}
 SKIPGRAM_DATA = {"name": "skipgram", "path": DATA + "NER-de-test.tsv.gz", "window": 2, "negatives": 5,
                  "min_count": 1, "lowercase": "yes", "val_fraction": 0.02}
 
@@ -24,20 +24,17 @@ def ner_window() -> None:
     width = 2 * data.text.window + 1
     s = Sketch("Window NER tagger (GermEval 2014)",
                "Collobert et al.'s window tagger: each token with 2 neighbours on each side, a 50-d word "
-               "embedding and an 8-d casing embedding, one tanh layer of 100 units and a softmax over the "
+               "embedding and an 8-d casing embedding (word and casing ids arrive as two Inputs), one tanh layer of 100 units and a softmax over the "
                "outer BIO tags; trained on the GermEval test part, scored by span F1 on the development part.")
-    s.add("Input", "x", 0, 0, shape=["N", 2 * width], dtype="int64")
-    s.add("Slice", "word_ids", 1, -0.5, axis=1, start=0, stop=width)
-    s.add("Slice", "casing_ids", 1, 0.5, axis=1, start=width, stop=2 * width)
-    s.add("Embedding", "words", 2, -0.5, num_embeddings=len(data.text.vocab), dim=50)
-    s.add("Embedding", "casing", 2, 0.5, num_embeddings=8, dim=8)
+    s.add("Input", "word_ids", 0, -0.5, shape=["N", width], dtype="int64")
+    s.add("Input", "casing_ids", 0, 0.5, shape=["N", width], dtype="int64")
+    s.add("Embedding", "words", 1, -0.5, num_embeddings=len(data.text.vocab), dim=50)
+    s.add("Embedding", "casing", 1, 0.5, num_embeddings=8, dim=8)
     s.add("Concat", "window", 3, 0, axis=2)
     s.add("Flatten", "features", 4, 0)
     s.add("Dense", "hidden", 5, 0, units=100, activation="tanh")
     s.add("Dense", "logits", 6, 0, units=len(data.class_names), activation="none")
     s.add("Input", "y", 6, 1.5, shape=["N"], dtype="int64")
-    s.wire("x", "word_ids", "x")
-    s.wire("x", "casing_ids", "x")
     s.wire("word_ids", "words", "ids")
     s.wire("casing_ids", "casing", "ids")
     s.wire("words", "window", "x1")
@@ -47,8 +44,8 @@ def ner_window() -> None:
     s.add("SpanF1", "f1", 7, 2)
     s.wire("logits", "f1", "scores")
     s.wire("y", "f1", "labels")
-    s.save("ner_window", {"dataset": NER_DATA, "features": "x", "labels": "y", "loss": "cost",
-                          "metrics": ["accuracy", "f1"], "optimizer": {"name": "sgd", "lr": 0.5},
+    s.save("ner_window", {"dataset": NER_DATA, "features": ["word_ids", "casing_ids"], "labels": "y",
+                          "loss": "cost", "metrics": ["accuracy", "f1"], "optimizer": {"name": "sgd", "lr": 0.5},
                           "schedule": {"name": "cosine"}, "batch_size": 64, "epochs": 6, "seed": 0,
                           "shuffle": True})
 
@@ -91,4 +88,5 @@ def word2vec_skipgram() -> None:
 if __name__ == "__main__":
     for make in (ner_window, word2vec_skipgram):
         make()
+        relayout(make.__name__)
         print("wrote", make.__name__)
