@@ -453,6 +453,7 @@ class MainWindow(QMainWindow):
         self.files.discard_recovery()
         self.presentation.toggle(False)      # the layout kept for next time is the everyday one
         self.training.close()
+        self.teaching.values.shutdown()      # no finite-difference check outlives the window
         QSettings().setValue("window/state", self.saveState())
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._unwire()
