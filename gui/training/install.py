@@ -136,6 +136,7 @@ class TrainingFeature(QObject):
                 getattr(self.graph.events, name).disconnect(self._on_graph_edited)
         if self.controller.active:
             self.controller.stop()
+        self.compiled.forget()
         self.graph = graph
         self._edited_since_run = True
         if graph is not None:

@@ -96,3 +96,19 @@ def test_a_node_selected_before_the_swap_is_not_inspected_in_the_new_document(qt
     qtbot.mouseClick(window.view.viewport(), Qt.LeftButton,
                      pos=window.view.mapFromScene(window.scene.nodes["h2"].sceneBoundingRect().center()))
     assert window.inspector.node_id == "h2" and window.inspector.graph is window.graph
+
+
+def test_the_compiled_step_of_the_old_graph_is_not_offered_on_the_new_one(qtbot, window):
+    feature = window.training
+    feature.show_compiled()
+    qtbot.waitUntil(lambda: feature.compiled.info is not None, timeout=60000)
+    view = feature.compiled
+    view.rewrites.setCurrentItem(view.rewrites.topLevelItem(1))
+    assert view.compare_button.isEnabled()
+    window.set_document(Document(window.graph.copy()))      # same node names, another graph
+    assert view.info is None and view.rewrites.topLevelItemCount() == 0 and view.kernels.topLevelItemCount() == 0
+    assert not view.compare_button.isEnabled() and view.step_code.toPlainText() == ""
+    assert window.scene.selected_nodes() == []
+    qtbot.mouseClick(view.compile_button, Qt.LeftButton)     # compiling again shows the new graph's step
+    qtbot.waitUntil(lambda: view.info is not None, timeout=60000)
+    assert view.rewrites.topLevelItemCount() > 0
