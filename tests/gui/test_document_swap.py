@@ -15,6 +15,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 
 from gui.document import Document
+from gui_helpers import type_into
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +113,16 @@ def test_the_compiled_step_of_the_old_graph_is_not_offered_on_the_new_one(qtbot,
     qtbot.mouseClick(view.compile_button, Qt.LeftButton)     # compiling again shows the new graph's step
     qtbot.waitUntil(lambda: view.info is not None, timeout=60000)
     assert view.rewrites.topLevelItemCount() > 0
+
+
+def test_renaming_in_the_inspector_does_not_delete_the_name_field_inside_its_own_signal(qtbot, window):
+    """Enter in the name field renames, then selects the node under its new name, which shows a new
+    page: the old page (holding the field whose signal is running) must outlive that signal."""
+    window.scene.select_nodes(["W1"])
+    title = window.inspector.name_edit
+    after_rename = []
+    title.editingFinished.connect(lambda: after_rename.append(title.text()))   # runs after the inspector's slot
+    type_into(qtbot, title, "weights_1")
+    assert "weights_1" in window.graph and window.inspector.node_id == "weights_1"
+    assert after_rename == ["weights_1"]            # the field was still alive when its signal went on
+    qtbot.waitUntil(lambda: not shiboken6.isValid(title))     # and is deleted once the signal is done
