@@ -215,11 +215,6 @@ class TrainingFeature(QObject):
 
     # ---- Internals
 
-    def _base_dir(self) -> Optional[str]:
-        """The folder of the window's graph file (data file paths are relative to it); None while unsaved."""
-        path = getattr(getattr(self.window, "document", None), "path", None)
-        return str(path.parent) if path else None
-
     def _dock(self, title: str, widget, name: str, area) -> QDockWidget:
         dock = QDockWidget(title, self.window if hasattr(self.window, "addDockWidget") else None)
         dock.setObjectName(name)
