@@ -22,7 +22,7 @@ from ..training.controller import BackgroundTask
 
 COST = "gradient_cost"       # ui key on a gradient holder: the cost it is the gradient of
 RESET_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed", "ui_changed")
-CHECKING = "… finite diff. being checked"
+CHECKING = "… finite diff."        # the badge while the check runs (the node is narrow)
 
 
 class ValuesController(QObject):
