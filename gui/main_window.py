@@ -388,8 +388,8 @@ class MainWindow(QMainWindow):
     # ---- Slots
 
     def _selection_changed(self, *args) -> None:
-        if self.scene.graph is None:
-            return
+        if self.scene.graph is None or self.scene.graph is not self.document.graph:
+            return                             # mid-swap (set_document): it runs again once all follow
         nodes = [n for n in self.scene.selected_nodes() if n in self.document.graph]
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
         training = getattr(self, "training", None)
@@ -453,6 +453,7 @@ class MainWindow(QMainWindow):
         self.files.discard_recovery()
         self.presentation.toggle(False)      # the layout kept for next time is the everyday one
         self.training.close()
+        self.teaching.values.shutdown()      # no finite-difference check outlives the window
         QSettings().setValue("window/state", self.saveState())
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._unwire()

@@ -5,7 +5,7 @@ finite-difference estimates their values are checked against.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -113,12 +113,14 @@ def gradient_view(graph: Graph, cost: str, wrt: Optional[list[str]] = None) -> G
 
 
 def finite_differences(graph: Graph, cost: str, wrt: list[str], weights: dict, eps: Optional[float] = None,
-                       max_entries: int = 24) -> dict[str, tuple[list[tuple], np.ndarray]]:
+                       max_entries: int = 24, stop: Optional[Callable[[], bool]] = None,
+                       ) -> dict[str, tuple[list[tuple], np.ndarray]]:
     """d(cost)/d(each of `wrt`) by central differences on the reference executor: the independent
     truth the gradient nodes' values are checked against. Inputs take their typed values.
 
     Returns {name: (indices, estimates)}: every entry of a small array, an even sample of
     `max_entries` entries of a larger one (each entry costs two evaluations of the graph).
+    When `stop()` turns true (its caller no longer wants them) it returns early, with the names done so far.
     """
     forward = forward_part(graph)
     feeds = {k: v.astype(np.float64) for k, v in hand_feeds(forward).items()}
@@ -135,6 +137,8 @@ def finite_differences(graph: Graph, cost: str, wrt: list[str], weights: dict, e
         picks = [every[i] for i in np.linspace(0, len(every) - 1, min(len(every), max_entries)).astype(int)]
         estimates = np.zeros(len(picks))
         for k, index in enumerate(picks):
+            if stop is not None and stop():
+                return out
             values = []
             for sign in (1.0, -1.0):
                 moved = x.copy()

@@ -51,6 +51,19 @@ class QuickAddPopup(QFrame):
         self.show()
         self.search.setFocus()
 
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Closed (Enter, Escape, a click outside): the keyboard goes back to the canvas and its window.
+
+        The window system activates the popup after it shows; when that arrives after the popup
+        already closed, the hidden popup stays the active window and window shortcuts (Ctrl+S)
+        go nowhere. Asking for the window's activation now queues it after the popup's.
+        """
+        super().hideEvent(event)
+        owner = self.parentWidget()
+        if owner is not None:
+            owner.window().activateWindow()
+            owner.setFocus(Qt.PopupFocusReason)
+
     def _fill(self, text: str) -> None:
         self.list.clear()
         for spec in matching_ops(text, self.allowed):

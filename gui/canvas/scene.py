@@ -92,27 +92,14 @@ class GraphScene(QGraphicsScene):
                 getattr(self.graph.events, name).disconnect(getattr(self, f"_on_{name}"))
         self.cancel_interaction()
         self.overlays.forget_items()
-        self.clear()
-        self.nodes, self.edges = {}, {}
+        had_selection = self._clear_quietly()
         if graph is not self.graph:
             self.overlays.reset()
         self.graph = graph
-        if graph is None:
-            return
-        self._auto_pos = auto_layout(graph)
-        self.spread = 1.0
-        for node_id in graph.nodes:
-            self._add_node_item(node_id)
-        self.spread = choose_spread(list(self.nodes.values()))
-        if self.spread != 1.0:
-            for item in self.nodes.values():
-                item.setPos(item.pos() * self.spread)
-        for edge in graph.edges():
-            self._add_edge_item(edge)
-        self.overlays.build_groups()
-        for name in EVENTS:
-            getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
-        self.refresh()
+        if graph is not None:
+            self._build(graph)
+        if had_selection:
+            self.selectionChanged.emit()     # once, now that the scene is whole again
 
     def rebuild(self) -> None:
         """Recreate every item (after the presentation scale changed)."""
@@ -284,6 +271,33 @@ class GraphScene(QGraphicsScene):
             item.sync(self.graph)
 
     # ---- Items
+
+    def _clear_quietly(self) -> bool:
+        """Delete every item without a selectionChanged per deleted item (listeners would read a
+        half-torn-down scene: items already deleted, maps not yet emptied); True if any was selected."""
+        had_selection = bool(self.selectedItems())
+        self.nodes, self.edges = {}, {}
+        blocked = self.blockSignals(True)
+        self.clear()
+        self.blockSignals(blocked)
+        return had_selection
+
+    def _build(self, graph: Graph) -> None:
+        """Items for every node and wire of `graph`, which the scene follows from now on."""
+        self._auto_pos = auto_layout(graph)
+        self.spread = 1.0
+        for node_id in graph.nodes:
+            self._add_node_item(node_id)
+        self.spread = choose_spread(list(self.nodes.values()))
+        if self.spread != 1.0:
+            for item in self.nodes.values():
+                item.setPos(item.pos() * self.spread)
+        for edge in graph.edges():
+            self._add_edge_item(edge)
+        self.overlays.build_groups()
+        for name in EVENTS:
+            getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
+        self.refresh()
 
     def _add_node_item(self, node_id: str) -> None:
         item = NodeItem(self.graph, node_id)

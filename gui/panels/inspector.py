@@ -93,6 +93,9 @@ class InspectorPanel(QWidget):
         if self.node_id is None:
             self.stack.setCurrentWidget(self.placeholder)
             return
+        old_page = self.scroll.takeWidget()    # setWidget would delete it now, inside a signal of one of its
+        if old_page is not None:               # fields maybe (Enter in the name field selects the renamed node)
+            old_page.deleteLater()
         self.scroll.setWidget(self._build(self.node_id))
         self.stack.setCurrentWidget(self.scroll)
         self._refresh_types()
@@ -227,7 +230,7 @@ class InspectorPanel(QWidget):
             return
         spec = self.graph.spec(node_id)
         if spec.ports is not None:
-            QTimer.singleShot(0, lambda: self.show_node(self.node_id, force=True))  # ports may have changed
+            QTimer.singleShot(0, self, lambda: self.show_node(self.node_id, force=True))  # ports may have changed
         editor = self.editors.get(name)
         if editor is not None:
             editor.set_value(new)

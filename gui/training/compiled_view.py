@@ -147,6 +147,20 @@ class CompiledView(QWidget):
             self.cpu_code.setPlainText("# no fused kernel in this step")
             self.cuda_code.setPlainText("// no fused kernel in this step")
 
+    def forget(self) -> None:
+        """Show nothing: the compiled step belonged to a graph no longer on the canvas (a pass or a kernel
+        picked afterwards would select nodes of the new graph that merely share a name)."""
+        self.info = None
+        self.kernels.clear()
+        self.rewrites.clear()
+        self.pass_summary.setText("")
+        self.compare_button.setEnabled(False)
+        if self.comparison is not None:
+            self.comparison.hide()
+        for edit in (self.step_code, self.cpu_code, self.cuda_code):
+            edit.clear()
+        self.notes.setText("")
+
     def _on_kernel(self, item: Optional[QTreeWidgetItem], previous: Optional[QTreeWidgetItem] = None) -> None:
         if item is None or self.info is None:
             return

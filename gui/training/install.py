@@ -136,6 +136,7 @@ class TrainingFeature(QObject):
                 getattr(self.graph.events, name).disconnect(self._on_graph_edited)
         if self.controller.active:
             self.controller.stop()
+        self.compiled.forget()
         self.graph = graph
         self._edited_since_run = True
         if graph is not None:
@@ -213,11 +214,6 @@ class TrainingFeature(QObject):
             self.menu = None
 
     # ---- Internals
-
-    def _base_dir(self) -> Optional[str]:
-        """The folder of the window's graph file (data file paths are relative to it); None while unsaved."""
-        path = getattr(getattr(self.window, "document", None), "path", None)
-        return str(path.parent) if path else None
 
     def _dock(self, title: str, widget, name: str, area) -> QDockWidget:
         dock = QDockWidget(title, self.window if hasattr(self.window, "addDockWidget") else None)

@@ -85,7 +85,13 @@ def test_step_shows_each_formula_with_the_numbers_put_in(window):
     assert shown_value(window, "f") == "sum + three_y = 4 + 3 = 7"
 
 
-def test_the_gradient_drawn_is_what_differentiate_adds_and_its_values_match_finite_differences(window):
+def run_and_wait_for_the_checks(qtbot, window) -> None:
+    """Run (the toolbar's action); the finite-difference badges follow from a background thread."""
+    with qtbot.waitSignal(window.teaching.values.sig_checks_done, timeout=60000):
+        window.teaching.actions["evaluate"].trigger()
+
+
+def test_the_gradient_drawn_is_what_differentiate_adds_and_its_values_match_finite_differences(qtbot, window):
     open_example(window, "f_xy")
     forward = window.graph.copy()
     graph_menu_action(window, "action_show_gradient").trigger()
@@ -95,19 +101,19 @@ def test_the_gradient_drawn_is_what_differentiate_adds_and_its_values_match_fini
     assert drawn == added and set(drawn) <= set(window.scene.nodes)
     assert all(window.scene.nodes[n].role == "grad" for n in drawn)
     assert {e for e in window.graph.edges() if e.dst in drawn} == {e for e in expanded.edges() if e.dst in added}
-    window.teaching.actions["evaluate"].trigger()
+    run_and_wait_for_the_checks(qtbot, window)
     checks = finite_differences(window.graph, "f", ["x", "y"], {})
     for wrt, holder in (("x", "d_add"), ("y", "d_add_2")):
         assert float(shown_value(window, holder).removeprefix("= ")) == pytest.approx(checks[wrt][1][0], rel=1e-6)
         assert window.scene.nodes[holder].overlay_lines()[1].startswith("✓ finite diff.")
 
 
-def test_mlp_gradient_values_match_finite_differences_on_the_canvas(window):
+def test_mlp_gradient_values_match_finite_differences_on_the_canvas(qtbot, window):
     """The lecture's MLP with one typed image: each parameter's gradient node agrees with central differences."""
     window.graph.set_ui("x", "value", "random")
     window.graph.set_ui("y", "value", "[3]")
     window.teaching.gradient.show("cost")
-    window.teaching.actions["evaluate"].trigger()
+    run_and_wait_for_the_checks(qtbot, window)
     holders = {window.graph.ui(n)["gradient_wrt"]: n for n in window.graph.nodes if window.graph.ui(n).get("gradient_wrt")}
     assert set(holders) == {"W1", "b1", "W2", "b2", "W3", "b3"}
     weights = window.teaching.values.weights

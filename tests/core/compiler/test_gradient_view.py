@@ -60,6 +60,13 @@ def test_large_arrays_are_checked_on_a_sample_of_entries(lecture_mlp):
     assert len(picks) == 7 and picks[0] == (0, 0) and picks[-1] == (63, 99)
 
 
+def test_a_stop_request_ends_the_estimates_early_with_what_is_done():
+    graph = load_graph(EXAMPLES / "f_xy.json")[0]
+    asked = []
+    checks = finite_differences(graph, "f", ["x", "y"], {}, stop=lambda: asked.append(1) or len(asked) > 1)
+    assert list(checks) == ["x"] and checks["x"][1][0] == pytest.approx(4, abs=1e-6)   # df/dx = 3 + y at (1, 1)
+
+
 def test_layers_must_be_expanded_first():
     graph = load_graph(EXAMPLES / "xor.json")[0]
     with pytest.raises(GraphError, match="Expand Layer") as info:
