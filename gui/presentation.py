@@ -19,7 +19,7 @@ from . import theme
 
 PRESENTATION_SCALE = 1.5
 VIEWS_SHARE = 0.42     # of the window's width for the curves and boundary while presenting ...
-VIEWS_HEIGHT = 0.66    # ... and of its height, under the run's controls
+VIEWS_HEIGHT = 0.6     # ... and of its height, under the run's controls (their progress line still in view)
 BASE = "_loom_presentation_base"
 RESCAN_MS = 1000       # plot items made while presenting (a new run's curves) are scaled within a second
 
