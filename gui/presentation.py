@@ -112,7 +112,9 @@ class Presentation:
         window.palette_dock.hide()            # a room watches: palette and an empty Problems list go
         if not window.problems.tree.topLevelItemCount():   # until F5 again (the status bar says "valid")
             window.problems_dock.hide()
-        if training is not None:              # the views under the run's controls, right of the canvas
+        lessons = getattr(getattr(window, "teaching", None), "lessons_dock", None)
+        lesson_open = lessons is not None and lessons.isVisible()   # its text takes the left: the views stay
+        if training is not None and not lesson_open:   # under the canvas (beside it, the canvas was a strip)
             views, panel = training.views_dock, training.panel_dock
             window.addDockWidget(Qt.RightDockWidgetArea, views, Qt.Vertical)
             views.show()
