@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         self.set_document(self.document)
         self.training = install_training(self)
         self.teaching = install_teaching(self)
+        self.inspector.value_caption = lambda node_id: ("Evaluated from the values typed in the Inputs"
+                                                        if node_id in self.teaching.values.shown
+                                                        else "On the last inspected batch")
         self._layout_restored = False
         QTimer.singleShot(0, self._first_layout)   # after the training docks are tabbed in
 

@@ -19,7 +19,7 @@ from . import theme
 
 PRESENTATION_SCALE = 1.5
 VIEWS_SHARE = 0.42     # of the window's width for the curves and boundary while presenting ...
-VIEWS_HEIGHT = 0.66    # ... and of its height, under the run's controls
+VIEWS_HEIGHT = 0.6     # ... and of its height, under the run's controls (their progress line still in view)
 BASE = "_loom_presentation_base"
 RESCAN_MS = 1000       # plot items made while presenting (a new run's curves) are scaled within a second
 
@@ -112,7 +112,9 @@ class Presentation:
         window.palette_dock.hide()            # a room watches: palette and an empty Problems list go
         if not window.problems.tree.topLevelItemCount():   # until F5 again (the status bar says "valid")
             window.problems_dock.hide()
-        if training is not None:              # the views under the run's controls, right of the canvas
+        lessons = getattr(getattr(window, "teaching", None), "lessons_dock", None)
+        lesson_open = lessons is not None and lessons.isVisible()   # its text takes the left: the views stay
+        if training is not None and not lesson_open:   # under the canvas (beside it, the canvas was a strip)
             views, panel = training.views_dock, training.panel_dock
             window.addDockWidget(Qt.RightDockWidgetArea, views, Qt.Vertical)
             views.show()

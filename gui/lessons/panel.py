@@ -114,10 +114,10 @@ class LessonsPanel(QWidget):
         dock = self.feature.lessons_dock
         dock.show()
         dock.raise_()
-        self._make_room(dock)
         if lesson.steps:
             self.go(0)
-        self._update()
+        self._make_room(dock)     # after the first step's graph is shown: replacing the document right after
+        self._update()            # the docks were resized crashed Qt when a node was selected
 
     def load_path(self, path) -> bool:
         try:

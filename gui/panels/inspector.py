@@ -41,6 +41,7 @@ class InspectorPanel(QWidget):
         self.name_error: Optional[QLabel] = None
         self.infer_button: Optional[QPushButton] = None
         self.value_summary = value_summary or (lambda node_id: "")   # what a node computed on one batch
+        self.value_caption: Callable[[str], str] = lambda node_id: "On the last inspected batch"  # where from
         self.node_id: Optional[str] = None
         self.editors: dict[str, AttrEditor] = {}
         self.stack = QStackedWidget(self)
@@ -106,7 +107,7 @@ class InspectorPanel(QWidget):
         if self.values_label is None:
             return
         text = self.value_summary(self.node_id)
-        self.values_label.setText(f"On the last inspected batch:\n{text}" if text else "")
+        self.values_label.setText(f"{self.value_caption(self.node_id)}:\n{text}" if text else "")
         self.values_label.setVisible(bool(text))
 
     def start_rename(self) -> None:

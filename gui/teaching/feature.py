@@ -121,7 +121,7 @@ class TeachingFeature(QObject):
 
     def _show_gradient(self) -> None:
         self.gradient.show(self.action_args.get("cost"))
-        self.window.view.fit_to_view()
+        self.window.view.fit_to_view(readable=True)     # the values stay legible; F shows all of it
 
     def _grow_gradient(self) -> None:
         added: list[str] = []

@@ -10,7 +10,9 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from core.training import StepMetrics
 
@@ -36,10 +38,15 @@ def style_plot(plot: pg.PlotItem, title: str | None = None) -> None:
         plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)   # redraw text only on change
 
 
-def legend(plot: pg.PlotItem, offset: tuple[int, int]) -> pg.LegendItem:
-    """A legend in columns (flat enough for a short plot), readable text on a translucent white card."""
-    return plot.addLegend(offset=offset, labelTextColor=TEXT_COLOUR, brush=pg.mkBrush(255, 255, 255, 210),
-                          pen=pg.mkPen(AXIS_COLOUR), colCount=3, verSpacing=-6)
+def legend(plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in one row between the title and the plot area, so it never covers a curve (however short
+    the plot) and is never wider than the plot; curves made with `name=` join it."""
+    item = pg.LegendItem(labelTextColor=TEXT_COLOUR, colCount=4, verSpacing=-6, horSpacing=12)
+    item.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # a narrow plot is never pushed aside
+    plot.layout.removeItem(plot.getAxis("top"))           # hidden for good: the legend takes its cell
+    plot.layout.addItem(item, 1, 1, Qt.AlignHCenter)
+    plot.legend = item
+    return item
 
 
 class Column:
@@ -100,12 +107,12 @@ class CurvesPanel(QWidget):
             plot.setLabel("bottom", "step", color=TEXT_COLOUR)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-        self.loss_legend = legend(self.loss_plot, (-10, 10))
-        self.metric_legend = legend(self.metric_plot, (-10, -10))
-        self.raw_curve = self.loss_plot.plot(pen=LOSS_PEN, name="train loss (batch)")
-        self.smooth_curve = self.loss_plot.plot(pen=SMOOTH_PEN, name="train loss (smoothed)")
+        self.loss_legend = legend(self.loss_plot)
+        self.metric_legend = legend(self.metric_plot)
+        self.raw_curve = self.loss_plot.plot(pen=LOSS_PEN, name="train (batch)")
+        self.smooth_curve = self.loss_plot.plot(pen=SMOOTH_PEN, name="train (smoothed)")
         self.val_curve = self.loss_plot.plot(pen=VAL_PEN, symbol="o", symbolSize=5, symbolBrush=VAL_PEN.color(),
-                                             name="validation loss")
+                                             name="validation")
         self.metric_curves: dict[str, pg.PlotDataItem] = {}
         self.earlier: list[tuple[RunSeries, list[pg.PlotDataItem]]] = []
         self.series: Optional[RunSeries] = None

@@ -52,7 +52,7 @@ class DatasetForm(QFormLayout):
                 editor = self._column_picker(option.name, option.kind, value)
             else:
                 editor = option_editor(option.kind, value, option.choices, option.low, option.high,
-                                       lambda v, n=option.name: self.on_edit(n, v))
+                                       lambda v, n=option.name: self.on_edit(n, v), unset_text(option))
             editor.setToolTip(option.doc)
             self.editors[option.name] = editor
             self.addRow(option.name.replace("_", " "), editor)
@@ -125,3 +125,11 @@ def _relative(path: str, base_dir: Optional[str]) -> str:
         except ValueError:
             pass
     return str(Path(path).resolve())
+
+
+def unset_text(option) -> str | None:
+    """What an option without a value and without a default shows: its doc's "default ..." words."""
+    if option.default is not None or option.kind != "int":
+        return None
+    _, said, rest = option.doc.rpartition("default ")
+    return rest.strip() if said and rest.strip() else "default"

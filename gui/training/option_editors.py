@@ -16,13 +16,21 @@ def spin(low: int, high: int, on_change: Callable[[int], None]) -> QSpinBox:
 
 
 def option_editor(kind: str, value: Any, choices: tuple, low: Optional[float], high: Optional[float],
-                   on_change: Callable[[Any], None]) -> QWidget:
-    """One small editor per option kind: int, float, bool, choice or text."""
+                   on_change: Callable[[Any], None], unset: Optional[str] = None) -> QWidget:
+    """One small editor per option kind: int, float, bool, choice or text.
+
+    `unset` is what an int option without a value shows (e.g. "by format"): the spin box's lowest step
+    stands for it, so nothing is stored until the user picks a number, and stepping back down unsets it."""
     if kind == "int":
-        box = spin(int(low) if low is not None else -(1 << 30), int(high) if high is not None else 1 << 30,
-                    on_change)
+        bottom = int(low) if low is not None else -(1 << 30)
+        if unset is None:
+            box = spin(bottom, int(high) if high is not None else 1 << 30, on_change)
+        else:
+            box = spin(bottom - 1, int(high) if high is not None else 1 << 30,
+                       lambda v: on_change(None if v == bottom - 1 else v))
+            box.setSpecialValueText(unset)
         with QSignalBlocker(box):
-            box.setValue(int(value) if isinstance(value, (int, float)) else 0)
+            box.setValue(int(value) if isinstance(value, (int, float)) else box.minimum() if unset else 0)
         return box
     if kind == "float":
         return FloatEdit(float(value) if isinstance(value, (int, float)) else 0.0, low, high, on_change)

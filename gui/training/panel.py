@@ -397,7 +397,8 @@ class TrainingPanel(QWidget):
 
     def _on_ready(self, info: RunInfo) -> None:
         self.info = info
-        text = f"Training on {info.device.upper()}."
+        text = f"Training on {info.device.upper()}." if info.device else \
+            "The PyTorch script picks the device when it starts: CUDA where it finds a GPU, else the CPU."
         self.device_note.setText(f"{info.device_note} {text}".strip())
         if info.warnings:
             self.show_message("\n".join(info.warnings), error=False)

@@ -133,7 +133,8 @@ class TorchHost:
         self._pid = self._process.processId()
         dataset = str(job.config.dataset.get("name", ""))
         note = f"PyTorch, {job.nproc} process{'es' if job.nproc > 1 else ''} (torchrun; NCCL on GPUs, else gloo)."
-        self._messages.append((self.run_id, "ready", RunInfo(job.total_steps, job.steps_per_epoch, "cpu", note, (),
+        # device "": the script picks CUDA or the CPU when it starts, not the editor
+        self._messages.append((self.run_id, "ready", RunInfo(job.total_steps, job.steps_per_epoch, "", note, (),
                                                              dataset)))
         self._messages.append((self.run_id, "state", RunStatus("running", 0, job.total_steps)))
 

@@ -12,6 +12,7 @@ from core.compiler.gradient_view import SHOWN
 from core.training.lessons import Lesson, LessonStep, load_lesson, save_lesson
 from gui.document import Document
 from gui.lessons.panel import shipped_lessons
+from gui_helpers import click_node
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -132,3 +133,18 @@ def test_edited_texts_are_kept_and_saved(qtbot, window, tmp_path):
     assert panel.text.text() == "Our own words." and panel.question.text() == "Predict: Which shape?"
     assert panel.save_to(tmp_path / "mine.json")
     assert load_lesson(tmp_path / "mine.json").steps[0].text == "Our own words."
+
+
+def test_choosing_a_lesson_while_a_node_is_selected_opens_it(qtbot, window):
+    """A teacher clicks a node, then picks a lesson: the lesson's graph replaces the selection (this path
+    used to crash Qt when the docks were resized just before the document was replaced)."""
+    window.resize(1280, 800)
+    click_node(qtbot, window, "x")
+    assert window.inspector.node_id == "x"
+    before = window.graph
+    panel = window.teaching.lessons
+    panel.choice.setFocus()
+    qtbot.keyClick(panel.choice, Qt.Key_Down)                 # the first lesson, from the keyboard
+    assert panel.index == 0 and panel.lesson is not None
+    assert window.graph is not before and window.teaching.lessons_dock.isVisible()
+    assert window.inspector.node_id in window.graph.nodes        # the step's highlighted node, not the old x

@@ -232,6 +232,7 @@ def test_the_inspector_shows_the_selected_nodes_summary_and_follows_it(window, q
     assert inspector.node_id == "h1" and not inspector.values_label.isVisibleTo(inspector)
     scene.set_node_summary("h1", SUMMARY)                # "Run one batch" reports while h1 is shown
     assert inspector.values_label.isVisibleTo(inspector) and SUMMARY in inspector.values_label.text()
+    assert inspector.values_label.text().startswith("On the last inspected batch:")
     scene.select_nodes(["h2"])
     assert not inspector.values_label.isVisibleTo(inspector)
     scene.select_nodes(["h1"])

@@ -183,3 +183,22 @@ def test_with_several_scalar_outputs_the_user_chooses_the_cost(window):
     assert set(holders) - {None} == {"x"}          # g = x * x depends on x only
     window.teaching.actions["evaluate"].trigger()
     assert shown_value(window, holders["x"]) == "= 2"  # d(x * x)/dx at x = 1
+
+
+def test_the_inspector_says_typed_values_were_evaluated_not_a_batch(qtbot, window):
+    open_example(window, "f_xy")
+    graph_menu_action(window, "action_evaluate").trigger()
+    window.scene.select_nodes(["f"])
+    label = window.inspector.values_label
+    assert label.isVisibleTo(window.inspector)
+    assert label.text().splitlines() == ["Evaluated from the values typed in the Inputs:", "= 7"]
+
+
+def test_show_gradient_keeps_the_values_legible(window):
+    """At a projector's 1280x800 the whole gradient graph of f would need 29 % zoom, where nodes draw only
+    their names: Show keeps the readable zoom instead (F still shows all of it)."""
+    window.resize(1280, 800)
+    open_example(window, "f_xy")
+    graph_menu_action(window, "action_evaluate").trigger()
+    graph_menu_action(window, "action_show_gradient").trigger()
+    assert window.view.zoom() >= window.view.readable_zoom() - 1e-9

@@ -104,3 +104,27 @@ def test_a_reference_to_a_gone_node_is_offered_the_proposed_one(qtbot, make_feat
     assert panel.setup_form.loss_box.currentText() == "gone (missing)"
     qtbot.mouseClick(panel.readiness_box.use_button, Qt.LeftButton)
     assert graph.training["loss"] == "cost" and panel.buttons["Start"].isEnabled()
+
+
+def test_a_column_left_to_its_format_says_so_and_stores_nothing_until_typed(qtbot, make_feature):
+    graph, panel = setup(make_feature, "ner_window")
+    original = copy.deepcopy(graph.training)
+    assert "token_column" not in original["dataset"]
+    box = panel.dataset_form.editors["token_column"]
+    assert box.text() == "by format" and box.lineEdit().text() == "by format"
+    assert graph.training == original                  # showing the default stored nothing
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "2")
+    qtbot.keyClick(box, Qt.Key_Return)
+    assert graph.training["dataset"]["token_column"] == 2
+    box = panel.dataset_form.editors["token_column"]   # the rows are rebuilt from the stored configuration
+    assert box.text() == "2"
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "-16")
+    qtbot.keyClick(box, Qt.Key_Return)
+    box = panel.dataset_form.editors["token_column"]
+    qtbot.keyClick(box, Qt.Key_Down)                   # one step below the lowest column: back to the format's
+    assert "token_column" not in graph.training["dataset"]
+    assert panel.dataset_form.editors["token_column"].text() == "by format"

@@ -49,6 +49,8 @@ def test_start_with_two_pytorch_processes_watch_stop_and_keep(qtbot, window):
     steps, losses = series.steps.values, series.loss.values
     assert list(steps[:5]) == [1, 2, 3, 4, 5] and np.all(np.isfinite(losses))
     assert "step" in panel.progress.label.text() and panel.progress.bar.value() > 0
+    note = panel.device_note.text()        # the editor cannot know the device: the script picks it
+    assert "PyTorch script picks the device" in note and "Training on CPU" not in note
     assert panel.buttons["Stop"].isEnabled() and not panel.buttons["Start"].isEnabled()
     if SHOT:   # what a user looks at: the Curves tab, the panel scrolled down to its run controls
         tabs = feature.views.tabBar()
