@@ -10,8 +10,9 @@ RUN_S = 5.0
 
 
 def test_boundary_and_histograms_refresh_steadily_from_the_start_of_a_run(qtbot, make_feature):
-    """Every quarter of a 5 s run shows a new boundary: none of them waits for the run to end (the
-    old budget, counted from the start, let nothing through for the first seconds)."""
+    """A 5 s run shows new boundaries all along: several of them (the rate aimed at is 2 a second; the
+    bound leaves room for a loaded machine), in each half of the run, none waiting for its end (the old
+    budget, counted from the start, let nothing through for the first seconds)."""
     graph = example("spirals")
     graph.set_training({**graph.training, "epochs": 10 ** 5})        # far longer than we watch
     window, feature = make_feature(graph)
@@ -25,8 +26,8 @@ def test_boundary_and_histograms_refresh_steadily_from_the_start_of_a_run(qtbot,
     feature.controller.stop()
     wait_state(qtbot, feature, ("stopped", "finished"))
     during = [(t - started, step) for t, step in shown["boundary"] if step and t - started < RUN_S]
-    quarters = {int(t // (RUN_S / 4)) for t, _ in during}
-    assert quarters == {0, 1, 2, 3}, during
+    assert len(during) >= 4, during
+    assert {int(t // (RUN_S / 2)) for t, _ in during} == {0, 1}, during
     steps_shown = [step for _, step in during]
     assert steps_shown == sorted(set(steps_shown))                   # each one a later step
     assert len([1 for t, step in shown["gradients"] if step and t - started < RUN_S]) >= 4
