@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from core.graph import LoomError
 from core.training.lessons import Lesson, LessonStep, load_lesson, save_lesson
@@ -56,9 +56,11 @@ class LessonsPanel(QWidget):
         self.choice.addItem("Choose a lesson…", None)
         for path in shipped_lessons():
             try:
-                self.choice.addItem(load_lesson(path).title, str(path))
+                title = load_lesson(path).title
             except LoomError:
                 continue            # a broken shipped lesson is reported by its test, not here
+            self.choice.addItem(title, str(path))
+            self.choice.setItemData(self.choice.count() - 1, title, Qt.ToolTipRole)   # clipped at 1280x800 F5
         self.choice.activated.connect(self._on_choice)
         self.lesson_title = plain_label(self, TEXT_PT + 2, bold=True)
         self.position = plain_label(self, TEXT_PT - 3)
@@ -97,9 +99,9 @@ class LessonsPanel(QWidget):
         for button in (self.back_button, self.reveal_button, self.next_button):
             play.addWidget(button)
         column.addLayout(play)
-        tools = QHBoxLayout()
-        for button in (self.record_button, self.edit_button, self.open_button, self.save_button):
-            tools.addWidget(button)
+        tools = QGridLayout()    # two rows: in one, presentation's larger text clipped them at 1280x800
+        for i, button in enumerate((self.record_button, self.edit_button, self.open_button, self.save_button)):
+            tools.addWidget(button, i // 2, i % 2)
         column.addLayout(tools)
         self.setMinimumWidth(300)
         self._update()

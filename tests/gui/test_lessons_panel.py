@@ -148,3 +148,25 @@ def test_choosing_a_lesson_while_a_node_is_selected_opens_it(qtbot, window):
     assert panel.index == 0 and panel.lesson is not None
     assert window.graph is not before and window.teaching.lessons_dock.isVisible()
     assert window.inspector.node_id in window.graph.nodes        # the step's highlighted node, not the old x
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
+def test_every_button_of_the_panel_shows_its_full_text_at_1280x800(qtbot, window, present):
+    """In one row, presentation's larger text clipped Record and Edit texts to '● Recor' and 'dit text'."""
+    from PySide6.QtWidgets import QPushButton
+
+    window.resize(1280, 800)
+    panel = window.teaching.lessons
+    panel.choice.setFocus()
+    qtbot.keyClick(panel.choice, Qt.Key_Down)
+    if present:
+        qtbot.keyClick(window.view, Qt.Key_F5)
+        assert window.act_present.isChecked()
+    qtbot.wait(50)
+    buttons = panel.findChildren(QPushButton)
+    assert len(buttons) == 7
+    for button in buttons:
+        text_width = button.fontMetrics().horizontalAdvance(button.text())
+        assert button.isVisible() and button.width() >= button.sizeHint().width() > text_width, button.text()
+    if present:
+        qtbot.keyClick(window.view, Qt.Key_F5)
