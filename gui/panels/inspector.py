@@ -168,6 +168,7 @@ class InspectorPanel(QWidget):
         op.setText(f"{spec.name} · {spec.category}" + (f" · {self.graph.role(node_id)}"
                                                        if self.graph.role(node_id) else ""))
         op.setObjectName("InspectorOp")
+        op.setWordWrap(True)       # unwrapped, it and the line below set the panel's width: clipped at 1280x800 F5
         icon = QLabel(page)
         icon.setPixmap(category_icon(spec.category).pixmap(20, 20))
         doc = QLabel(spec.doc, page)
@@ -199,7 +200,9 @@ class InspectorPanel(QWidget):
             self.infer_button.clicked.connect(self.infer_shape)
             form.addRow("", self.infer_button)
         if not spec.attrs:
-            form.addRow(QLabel("This op has no attributes.", page))
+            none = QLabel("This op has no attributes.", page)
+            none.setWordWrap(True)
+            form.addRow(none)
         if spec.name == "Input":
             form.addRow(QLabel("value", page), InputValueEditor(self.graph, node_id, self.undo_stack, page))
         column.addLayout(form)

@@ -170,3 +170,18 @@ def test_every_button_of_the_panel_shows_its_full_text_at_1280x800(qtbot, window
         assert button.isVisible() and button.width() >= button.sizeHint().width() > text_width, button.text()
     if present:
         qtbot.keyClick(window.view, Qt.Key_F5)
+
+
+def test_the_inspector_beside_a_lesson_fits_its_text_at_1280x800_in_presentation(qtbot, window):
+    """The op line and "This op has no attributes." did not wrap: the inspector scrolled sideways, its text cut."""
+    window.resize(1280, 800)
+    panel = window.teaching.lessons
+    panel.choice.setCurrentIndex(panel.choice.findData(str(next(p for p in shipped_lessons() if "f_xy" in p.stem))))
+    panel.choice.activated.emit(panel.choice.currentIndex())
+    panel.reveal()                                   # f(1, 1) = 7: the inspector shows f, an Add
+    qtbot.keyClick(window.view, Qt.Key_F5)
+    qtbot.wait(50)
+    assert window.inspector.node_id == "f" and window.inspector.scroll.isVisible()
+    bar = window.inspector.scroll.horizontalScrollBar()
+    assert bar.maximum() == 0, f"the inspector's page is {bar.maximum()} px wider than its dock"
+    qtbot.keyClick(window.view, Qt.Key_F5)
