@@ -70,7 +70,8 @@ def test_f5_during_a_lesson_leaves_the_canvas_room_beside_the_lesson_text(qtbot,
     qtbot.keyClick(panel.choice, Qt.Key_Down)
     assert window.teaching.lessons_dock.isVisible()
     window.scene.select_nodes([])   # F5 rebuilds the scene: with the step's node selected that crashed Qt
-    before = _layout(window)        # (the scene fix for that is on the branch `robust`)
+    qtbot.wait(50)                  # the lesson's dock sizes settle: taken at once, the views dock was 1 px taller
+    before = _layout(window)        # than the layout then gives it, and F5 back looked 1 px short
     qtbot.keyClick(window.view, Qt.Key_F5)
     qtbot.wait(50)
     assert window.act_present.isChecked()
@@ -79,7 +80,4 @@ def test_f5_during_a_lesson_leaves_the_canvas_room_beside_the_lesson_text(qtbot,
     qtbot.keyClick(window.view, Qt.Key_F5)
     qtbot.wait(50)
     after = _layout(window)["docks"]
-    assert after.keys() == before["docks"].keys()
-    for name, (shown, rect) in after.items():     # restoreState leaves the bottom dock within a pixel here
-        assert shown == before["docks"][name][0]
-        assert all(abs(a - b) <= 1 for a, b in zip(rect, before["docks"][name][1])), name
+    assert after == before["docks"]                 # exactly as they were
