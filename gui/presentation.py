@@ -13,13 +13,15 @@ from typing import Any, Optional
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QGraphicsTextItem
+from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from . import theme
 
 PRESENTATION_SCALE = 1.5
 VIEWS_SHARE = 0.42     # of the window's width for the curves and boundary while presenting ...
 VIEWS_HEIGHT = 0.6     # ... and of its height, under the run's controls (their progress line still in view)
+LESSON_SHARE = 0.28    # with a lesson open: of the width for its text (left) ...
+RIGHT_SHARE = 0.24     # ... and for the Inspector/Training dock (right); the canvas keeps about half
 BASE = "_loom_presentation_base"
 RESCAN_MS = 1000       # plot items made while presenting (a new run's curves) are scaled within a second
 
@@ -123,6 +125,13 @@ class Presentation:
             window.resizeDocks([panel], [round(VIEWS_SHARE * window.width())], Qt.Horizontal)
             window.resizeDocks([panel, views], [round((1 - VIEWS_HEIGHT) * window.height()),
                                                 round(VIEWS_HEIGHT * window.height())], Qt.Vertical)
+        elif training is not None:   # beside the lesson text the right dock keeps a readable width
+            right = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+                     and window.dockWidgetArea(d) == Qt.RightDockWidgetArea]
+            if right:
+                QApplication.processEvents()
+                window.resizeDocks([lessons, right[0]], [round(LESSON_SHARE * window.width()),
+                                                         round(RIGHT_SHARE * window.width())], Qt.Horizontal)
         self._rescan.start()
         view.setTransform(self.saved["transform"])        # same zoom: the larger nodes are larger on screen
         view._keep_fitted = None

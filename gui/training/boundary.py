@@ -32,6 +32,7 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.image)
         self.plot.addItem(self.scatter)
         self.caption = QLabel("Start training a 2-D classifier to watch its decision boundary form.")
+        self.caption.setWordWrap(True)   # a long line would set the views dock's minimum width
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)

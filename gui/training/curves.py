@@ -11,10 +11,12 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QFileDialog, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from core.training import StepMetrics
+
+from .flow_layout import FlowLayout
 
 SMOOTHING = 0.9          # TensorBoard's exponential moving average weight, debiased
 MAX_EARLIER_RUNS = 4
@@ -127,10 +129,9 @@ class CurvesPanel(QWidget):
         self.csv_button.clicked.connect(lambda: self._ask_path("CSV file (*.csv)", self.export_csv))
         self.forget_button = QPushButton("Forget earlier runs")
         self.forget_button.clicked.connect(self.forget_earlier)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         for widget in (self.log_box, self.png_button, self.csv_button, self.forget_button):
             bar.addWidget(widget)
-        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)

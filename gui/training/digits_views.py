@@ -69,6 +69,7 @@ class DigitsView(QWidget):
         self.cell_texts: list[Label] = []
         self.captions: list[Label] = []
         self.caption = QLabel("Train an image classifier (e.g. digits) to see what it confuses.")
+        self.caption.setWordWrap(True)   # a long line would set the views dock's minimum width
         row = QHBoxLayout()
         row.addWidget(self.caption)
         layout = QVBoxLayout(self)

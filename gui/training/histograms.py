@@ -36,6 +36,7 @@ class HistogramsPanel(QWidget):
         self.weight_curves = [self.weight_plot.plot(stepMode="center") for _ in range(KEEP)]
         self.grad_curves = [self.grad_plot.plot(stepMode="center") for _ in range(KEEP)]
         self.caption = QLabel("Histograms appear while training runs (a snapshot about every second).")
+        self.caption.setWordWrap(True)   # a long line would set the views dock's minimum width
         row = QHBoxLayout()
         row.addWidget(QLabel("Parameter"))
         row.addWidget(self.selector, 1)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea, QTabWidget
 from core.graph import Graph
 from core.training import NonFiniteError, Run, read_config
 from core.training.remote import RunRequest
+from core.training.text_datasets import TEXT_DATASETS
 
 from ..document import ReplaceWeights
 from ..theme import EXAMPLES
@@ -34,6 +35,7 @@ from .probes import BoundaryProbe, DigitsProbe, GradientProbe, Probe
 from .text_views import EmbeddingsView, TaggerView
 
 STRUCTURAL_EVENTS = ("node_added", "node_removed", "edge_added", "edge_removed", "attr_changed")
+TEXT_DATASET_NAMES = frozenset(info.name for info in TEXT_DATASETS)
 
 
 def confirm_stop(parent) -> bool:
@@ -74,8 +76,7 @@ class TrainingFeature(QObject):
                               (self.compiled, "Compiled")):
             self.views.addTab(widget, title)
         self.embeddings, self.tagger = EmbeddingsView(), TaggerView()
-        for view, title in ((self.embeddings, "Embeddings"), (self.tagger, "Tagger")):
-            self.views.addTab(view, title)
+        for view in (self.embeddings, self.tagger):
             view.sig_request.connect(lambda task, view=view: self.controller.submit(task, view.show_result)
                                      or view.no_run())
             self.controller.sig_state.connect(view.set_state)
@@ -134,6 +135,7 @@ class TrainingFeature(QObject):
         if self.graph is not None:
             for name in STRUCTURAL_EVENTS:
                 getattr(self.graph.events, name).disconnect(self._on_graph_edited)
+            self.graph.events.training_changed.disconnect(self._on_training_changed)
         if self.controller.active:
             self.controller.stop()
         self.compiled.forget()
@@ -142,7 +144,9 @@ class TrainingFeature(QObject):
         if graph is not None:
             for name in STRUCTURAL_EVENTS:
                 getattr(graph.events, name).connect(self._on_graph_edited)
+            graph.events.training_changed.connect(self._on_training_changed)
         self.panel.set_graph(graph)
+        self._show_text_views()
 
     def probes_for(self, graph: Graph) -> list[Probe]:
         """The views' computations that fit this graph's training configuration."""
@@ -238,6 +242,23 @@ class TrainingFeature(QObject):
                 neighbours[0].raise_()
                 if area == Qt.BottomDockWidgetArea:
                     window.resizeDocks([neighbours[0]], [150], Qt.Vertical)
+
+    def _on_training_changed(self, old: dict, new: dict) -> None:
+        self._show_text_views()
+
+    def _show_text_views(self) -> None:
+        """The Embeddings and Tagger tabs only for a graph trained on a text data set (both read the run's
+        vocabulary): elsewhere they would only say "no text data" and crowd the tab bar."""
+        training = self.graph.training if self.graph is not None else {}
+        dataset = training.get("dataset") if isinstance(training, dict) else None
+        name = dataset.get("name") if isinstance(dataset, dict) else None
+        wanted = name in TEXT_DATASET_NAMES
+        for view, title in ((self.embeddings, "Embeddings"), (self.tagger, "Tagger")):
+            shown = self.views.indexOf(view) >= 0
+            if wanted and not shown:
+                self.views.addTab(view, title)
+            elif shown and not wanted:
+                self.views.removeTab(self.views.indexOf(view))
 
     def _in_process(self, fn, callback) -> None:
         """Run fn(run) in the training process; with no run yet, or only one of a graph edited since,

@@ -166,6 +166,7 @@ class TaggerView(LiveQueryView):
         self.tags.setStyleSheet("font-size: 15px;")
         legend = "  ".join(f'<span style="color:{c}"><b>■ {t}</b></span>' for t, c in ENTITY_COLOURS.items())
         self.legend = QLabel(legend + "  (deriv/part: the same colour)")
+        self.legend.setWordWrap(True)   # a long line would set the views dock's minimum width
         self.show_message("Train a window tagger (ner_window) and type a sentence.")
         form = QFormLayout()
         form.addRow("Sentence", self.sentence)
