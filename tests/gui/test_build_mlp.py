@@ -7,7 +7,7 @@ from core.graph import load_graph
 from gui.canvas.commands import DisconnectCommand
 from gui.document import Document
 
-from gui_helpers import port_point
+from gui_helpers import drag_wire, port_point
 
 
 def drop(window, op: str, x: float, y: float) -> str:
@@ -29,17 +29,6 @@ def set_choice(window, node_id: str, name: str, value: str) -> None:
     combo.activated.emit(combo.findData(value))
 
 
-def wire(qtbot, window, src: str, dst: str, dst_port: str) -> None:
-    window.view.fit_to_view()
-    start = port_point(window, src, "y", True)
-    end = port_point(window, dst, dst_port, False)
-    viewport = window.view.viewport()
-    qtbot.mousePress(viewport, Qt.LeftButton, pos=start)
-    qtbot.mouseMove(viewport, pos=(start + end) / 2)
-    qtbot.mouseMove(viewport, pos=end)
-    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=end)
-
-
 def test_build_the_lecture_mlp_with_the_mouse(qtbot, window, tmp_path):
     window.set_document(Document())
     x = drop(window, "Input", 0, 0)
@@ -54,12 +43,12 @@ def test_build_the_lecture_mlp_with_the_mouse(qtbot, window, tmp_path):
     set_choice(window, y, "dtype", "int64")
     probs = drop(window, "Softmax", 960, -140)
     cost = drop(window, "SoftmaxCrossEntropy", 960, 60)
-    wire(qtbot, window, x, layers[0], "x")
-    wire(qtbot, window, layers[0], layers[1], "x")
-    wire(qtbot, window, layers[1], layers[2], "x")
-    wire(qtbot, window, layers[2], probs, "x")
-    wire(qtbot, window, layers[2], cost, "logits")
-    wire(qtbot, window, y, cost, "labels")
+    drag_wire(qtbot, window, x, layers[0], "x")
+    drag_wire(qtbot, window, layers[0], layers[1], "x")
+    drag_wire(qtbot, window, layers[1], layers[2], "x")
+    drag_wire(qtbot, window, layers[2], probs, "x")
+    drag_wire(qtbot, window, layers[2], cost, "logits")
+    drag_wire(qtbot, window, y, cost, "labels")
     graph = window.document.graph
     assert len(graph.edges()) == 6
     assert not graph.validate()
